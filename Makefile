@@ -1,0 +1,33 @@
+# The two commands of the README, each setting up .venv with the pinned dependencies on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK ?= prod
+
+.PHONY: preview test lint validate bench lock
+preview: $(VENV)/.installed ## offline preview of a stack (STACK=prod by default)
+	@$(BIN)/python scripts/preview $(STACK)
+
+test: $(VENV)/.installed lint ## lint, type-check, then the test suite
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+validate: $(VENV)/.installed
+	$(BIN)/python scripts/validate
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/synthesis.py
+
+$(VENV)/.installed: requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+lock: ## re-resolve requirements.txt into requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock

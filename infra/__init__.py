@@ -1,0 +1,1 @@
+"""python.org infrastructure: config model, naming and tagging helpers, components, synthesis."""

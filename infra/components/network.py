@@ -1,0 +1,205 @@
+"""Network: one region's VPC.
+
+Builds the VPC, a public and a private subnet in every configured availability zone, the
+internet gateway, NAT gateways (one per AZ or a single one, from config), route tables, VPC flow
+logs to CloudWatch Logs, and the VPC's default security group with every rule removed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import cidr
+from infra.config import NatGateways, RegionConfig
+from infra.naming import tags
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkArgs:
+    region: RegionConfig
+    nat_gateways: NatGateways
+    flow_log_retention_days: int
+    base_tags: dict[str, str]
+
+
+class Network(pulumi.ComponentResource):
+    vpc: aws.ec2.Vpc
+    public_subnet_ids: list[pulumi.Output[str]]
+    private_subnet_ids: list[pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("python-org:network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        region = args.region
+
+        def t(role: str, **extra: str) -> dict[str, str]:
+            return tags(args.base_tags, "network", f"{name}-{role}", **extra)
+
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=str(region.vpc_cidr),
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags=t("vpc"),
+            opts=child,
+        )
+        vpc_id = self.vpc.id
+        # Closing the default security group: anything attached to it by mistake gets nothing.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc_id,
+            ingress=[],
+            egress=[],
+            tags=t("default-sg"),
+            opts=child,
+        )
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc_id, tags=t("igw"), opts=child)
+
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            vpc_id=vpc_id,
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
+            tags=t("public-rt"),
+            opts=child,
+        )
+
+        self.public_subnet_ids = []
+        self.private_subnet_ids = []
+        nat_ids: dict[str, pulumi.Output[str]] = {}
+        plans = cidr.plan_subnets(region.vpc_cidr, region.availability_zones)
+        for plan in plans:
+            zone = plan.zone
+            public = aws.ec2.Subnet(
+                f"{name}-public-{zone}",
+                vpc_id=vpc_id,
+                cidr_block=str(plan.public),
+                availability_zone=zone,
+                # Only load balancers and NAT gateways live here; nothing gets a public IP
+                # by accident.
+                map_public_ip_on_launch=False,
+                tags=t(f"public-{zone}", tier="public"),
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{zone}",
+                subnet_id=public.id,
+                route_table_id=public_rt.id,
+                opts=child,
+            )
+            self.public_subnet_ids.append(public.id)
+            if args.nat_gateways is NatGateways.ONE_PER_AZ or not nat_ids:
+                eip = aws.ec2.Eip(
+                    f"{name}-nat-{zone}", domain="vpc", tags=t(f"nat-{zone}"), opts=child
+                )
+                nat = aws.ec2.NatGateway(
+                    f"{name}-nat-{zone}",
+                    allocation_id=eip.id,
+                    subnet_id=public.id,
+                    tags=t(f"nat-{zone}"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+                nat_ids[zone] = nat.id
+
+        for plan in plans:
+            zone = plan.zone
+            private = aws.ec2.Subnet(
+                f"{name}-private-{zone}",
+                vpc_id=vpc_id,
+                cidr_block=str(plan.private),
+                availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags=t(f"private-{zone}", tier="private"),
+                opts=child,
+            )
+            # Each AZ's egress uses its own AZ's NAT gateway when there is one.
+            nat_id = nat_ids.get(zone) or next(iter(nat_ids.values()))
+            rt = aws.ec2.RouteTable(
+                f"{name}-private-{zone}",
+                vpc_id=vpc_id,
+                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat_id)],
+                tags=t(f"private-{zone}"),
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{zone}",
+                subnet_id=private.id,
+                route_table_id=rt.id,
+                opts=child,
+            )
+            self.private_subnet_ids.append(private.id)
+
+        self._flow_logs(name, args, t)
+        self.register_outputs(
+            {
+                "vpc_id": vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+            }
+        )
+
+    def _flow_logs(self, name: str, args: NetworkArgs, t: object) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        assert callable(t)
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            retention_in_days=args.flow_log_retention_days,
+            tags=t("flow-logs"),
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=t("flow-logs"),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=log_group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags=t("flow-logs"),
+            opts=child,
+        )

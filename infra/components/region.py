@@ -1,0 +1,141 @@
+"""Region: everything python.org runs in one AWS region.
+
+Composes Network, Assets, Database (the primary in the home region, a read replica of it
+elsewhere) and WebTier. The region's AWS provider arrives through `opts.providers` and reaches
+every child through `parent`: nothing here falls back to the ambient default region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from infra import naming
+from infra.components.assets import Assets, AssetsArgs
+from infra.components.database import DB_NAME, PORT, Database, DatabaseArgs, Role
+from infra.components.network import Network, NetworkArgs
+from infra.components.web import DatabaseConnection, WebTier, WebTierArgs
+from infra.config import Environment, RegionConfig, StackConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomeDatabase:
+    """What other regions need of the home region's database."""
+
+    arn: pulumi.Input[str]
+    secret_arn: pulumi.Input[str]
+    secret_key_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionArgs:
+    stack: StackConfig
+    region: RegionConfig
+    certificate_arn: pulumi.Input[str]
+    validation_record_fqdns: pulumi.Input[list[str]]
+    ingress_ipv4_cidrs: pulumi.Input[list[str]]
+    ingress_ipv6_cidrs: pulumi.Input[list[str]]
+    app_secret: pulumi.Input[str]
+    home_database: HomeDatabase | None = None  # None in the home region itself
+
+    def __post_init__(self) -> None:
+        if self.region.is_home != (self.home_database is None):
+            raise ValueError("the home region takes no home_database; every other region does")
+
+
+class Region(pulumi.ComponentResource):
+    network: Network
+    assets: Assets
+    database: Database
+    web: WebTier
+
+    def __init__(
+        self, name: str, args: RegionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("python-org:region:Region", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cfg, region = args.stack, args.region
+        base = naming.base_tags(cfg.stack, region.name)
+
+        self.network = Network(
+            name,
+            NetworkArgs(
+                region=region,
+                nat_gateways=cfg.network.nat_gateways,
+                flow_log_retention_days=cfg.network.flow_log_retention_days,
+                base_tags=base,
+            ),
+            child,
+        )
+        self.assets = Assets(
+            name,
+            AssetsArgs(physical_prefix=naming.prefix(cfg.stack, region.name), base_tags=base),
+            child,
+        )
+        home = args.home_database
+        self.database = Database(
+            name,
+            DatabaseArgs(
+                role=Role.PRIMARY if home is None else Role.REPLICA,
+                identifier=naming.db_identifier(cfg.stack, region.name),
+                config=cfg.database,
+                vpc_id=self.network.vpc.id,
+                subnet_ids=self.network.private_subnet_ids,
+                base_tags=base,
+                source_db_arn=None if home is None else home.arn,
+            ),
+            child,
+        )
+        if home is None:
+            home = HomeDatabase(
+                arn=self.database.instance.arn,
+                secret_arn=self.database.master_secret_arn,
+                secret_key_arn=self.database.kms_key.arn,
+            )
+        self.home_database = home
+        static, media = self.assets.buckets["static"].bucket, self.assets.buckets["media"].bucket
+        self.web = WebTier(
+            name,
+            WebTierArgs(
+                region=region.name,
+                config=cfg.web,
+                hostnames=cfg.hostnames,
+                load_balancer_name=naming.load_balancer_name(cfg.stack, region.name),
+                asg_name=naming.asg_name(cfg.stack, region.name),
+                vpc_id=self.network.vpc.id,
+                public_subnet_ids=self.network.public_subnet_ids,
+                private_subnet_ids=self.network.private_subnet_ids,
+                certificate_arn=args.certificate_arn,
+                validation_record_fqdns=args.validation_record_fqdns,
+                ingress_ipv4_cidrs=args.ingress_ipv4_cidrs,
+                ingress_ipv6_cidrs=args.ingress_ipv6_cidrs,
+                database=DatabaseConnection(
+                    host=self.database.instance.address,
+                    port=PORT,
+                    name=DB_NAME,
+                    security_group_id=self.database.security_group.id,
+                    secret_arn=home.secret_arn,
+                    secret_region=cfg.home_region,
+                    secret_key_arn=home.secret_key_arn,
+                    read_only=not region.is_home,
+                ),
+                static_bucket_arn=static.arn,
+                media_bucket_arn=media.arn,
+                static_bucket_name=static.bucket,
+                media_bucket_name=media.bucket,
+                assets_key_arn=self.assets.kms_key.arn,
+                app_secret=args.app_secret,
+                deletion_protection=cfg.environment is Environment.PRODUCTION,
+                base_tags=base,
+            ),
+            child,
+        )
+        self.outputs = {
+            "load_balancer_dns_name": self.web.load_balancer.dns_name,
+            "database_endpoint": self.database.instance.endpoint,
+            "database_role": "primary" if region.is_home else "replica",
+            "static_bucket": static.bucket,
+            "media_bucket": media.bucket,
+        }
+        self.register_outputs(self.outputs)

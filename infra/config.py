@@ -1,0 +1,753 @@
+"""The stack's configuration: one typed, validated model, read once per stack.
+
+`parse_config(stack, raw)` turns the raw `python-org:*` values of a stack (as the Pulumi engine
+hands them to the program, or as `Pulumi.<stack>.yaml` holds them) into a frozen `StackConfig`,
+or raises `ConfigError` listing every problem found. Each problem names the stack, the key, the bad
+value and what is allowed. Nothing here declares resources or talks to a cloud: the checks run
+offline against the enumerations that ship with botocore, so bad config stops the program before
+any resource is declared.
+
+Secret values (keys in `SECRET_KEYS`) are never echoed in any message.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, TypeVar
+
+NAMESPACE = "python-org"
+SECRET_KEYS = frozenset({"sentryDsn"})
+_MISSING: Any = object()
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """Invalid stack config. `problems` holds one line per bad key."""
+
+    def __init__(self, stack: str, problems: list[str]) -> None:
+        self.stack = stack
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"invalid config for stack '{stack}' (Pulumi.{stack}.yaml), "
+            f"nothing was declared:\n{lines}"
+        )
+
+
+class Environment(enum.Enum):
+    PRODUCTION = "production"
+    STAGING = "staging"
+
+
+class NatGateways(enum.Enum):
+    """How many NAT gateways a region's VPC gets."""
+
+    ONE_PER_AZ = "onePerAz"  # an AZ outage leaves the other AZs' egress intact
+    SINGLE = "single"  # cheaper; egress of every AZ depends on one AZ
+
+
+class Architecture(enum.Enum):
+    ARM64 = "arm64"
+    X86_64 = "x86_64"
+
+
+class Steering(enum.Enum):
+    """Cloudflare load balancer steering policy."""
+
+    GEO = "geo"  # each Cloudflare region to the pool mapped in edge.poolRegions
+    DYNAMIC_LATENCY = "dynamic_latency"  # the pool with the lowest measured RTT
+    OFF = "off"  # fallback order only (the home region first)
+
+
+# Cloudflare load balancer region codes (developers.cloudflare.com/load-balancing/reference/region-mapping-api).
+CLOUDFLARE_REGIONS = frozenset(
+    {"WNAM", "ENAM", "WEU", "EEU", "NSAM", "SSAM", "OC", "ME", "NAF", "SAF", "SAS", "SEAS", "NEAS"}
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretStr:
+    """A secret config value. It prints as [secret]; `reveal()` is the only way to read it."""
+
+    _value: str = field(repr=False)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __str__(self) -> str:
+        return "[secret]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionConfig:
+    name: str
+    vpc_cidr: ipaddress.IPv4Network
+    availability_zones: tuple[str, ...]
+    is_home: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkConfig:
+    nat_gateways: NatGateways
+    flow_log_retention_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebConfig:
+    instance_type: str
+    architecture: Architecture
+    min_size: int
+    desired_capacity: int
+    max_size: int
+    health_check_path: str
+    app_image: str
+    app_port: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseConfig:
+    instance_class: str
+    engine_version: str
+    allocated_storage_gb: int
+    max_allocated_storage_gb: int
+    multi_az: bool
+    backup_retention_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheConfig:
+    """Cloudflare cache rules, TTLs in seconds."""
+
+    static_paths: tuple[str, ...]
+    static_edge_ttl: int
+    html_edge_ttl: int
+    bypass_paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateLimit:
+    path: str
+    requests: int
+    period_seconds: int
+    mitigation_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeConfig:
+    zone_id: str | None  # None: looked up by the domain name
+    steering: Steering
+    pool_regions: Mapping[str, str]  # Cloudflare region code -> AWS region
+    cache: CacheConfig
+    rate_limits: tuple[RateLimit, ...]
+    hsts_max_age: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackConfig:
+    stack: str
+    environment: Environment
+    domain: str
+    hostnames: tuple[str, ...]
+    home_region: str
+    regions: tuple[RegionConfig, ...]  # home region first, then in config order
+    network: NetworkConfig
+    web: WebConfig
+    database: DatabaseConfig
+    edge: EdgeConfig
+    sentry_dsn: SecretStr | None
+
+    @property
+    def home(self) -> RegionConfig:
+        return self.regions[0]
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.regions)
+
+
+# --- offline enumerations -------------------------------------------------------------------
+
+
+@cache
+def aws_regions() -> frozenset[str]:
+    """Commercial AWS regions known to the installed botocore (no network)."""
+    import botocore.session
+
+    return frozenset(botocore.session.get_session().get_available_regions("ec2"))
+
+
+@cache
+def ec2_instance_types() -> frozenset[str]:
+    """EC2 instance types from botocore's EC2 service model (no network)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ec2")
+    return frozenset(model.shape_for("InstanceType").enum)
+
+
+@cache
+def rds_instance_classes() -> frozenset[str]:
+    """RDS instance classes: botocore's RDS model has no enumeration of them, so this is
+    `db.` + every EC2 instance type botocore knows (RDS classes mirror EC2 types), united with
+    the classes pulumi-aws ships in `aws.rds.InstanceType`."""
+    from pulumi_aws import rds
+
+    return frozenset(f"db.{t}" for t in ec2_instance_types()) | {c.value for c in rds.InstanceType}
+
+
+# --- the reader ------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Walks one mapping of raw config, records problems, and returns None for bad values so
+    that later checks can skip what depends on them."""
+
+    def __init__(self, problems: list[str], path: str, data: Mapping[str, Any]) -> None:
+        self.problems = problems
+        self.path = path
+        self.data = data
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else f"{NAMESPACE}:{name}"
+
+    def fail(self, name: str, value: Any, allowed: str) -> None:
+        shown = "[secret]" if name in SECRET_KEYS else _show(value)
+        self.problems.append(f"{self.key(name)} = {shown}: {allowed}")
+
+    def get(self, name: str, default: Any = _MISSING) -> Any:
+        self.seen.add(name)
+        if name in self.data and self.data[name] is not None:
+            return self.data[name]
+        if default is _MISSING:
+            self.problems.append(f"{self.key(name)} is missing: it is required")
+        return default
+
+    def typed(self, name: str, kind: type[T], what: str, default: Any = _MISSING) -> T | None:
+        value = self.get(name, default)
+        if value is _MISSING or value is None:
+            return None
+        # bool is an int in Python: never accept one for the other.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.fail(name, value, f"must be {what}")
+            return None
+        return value
+
+    def string(
+        self,
+        name: str,
+        default: Any = _MISSING,
+        *,
+        pattern: str | None = None,
+        allowed: str = "a non-empty string",
+    ) -> str | None:
+        value = self.typed(name, str, "a string", default)
+        if value is None:
+            return None
+        if not value or (pattern is not None and not re.fullmatch(pattern, value)):
+            self.fail(name, value, f"must be {allowed}")
+            return None
+        return value
+
+    def integer(self, name: str, lo: int, hi: int, default: Any = _MISSING) -> int | None:
+        value = self.typed(name, int, f"an integer from {lo} to {hi}", default)
+        if value is None:
+            return None
+        if not lo <= value <= hi:
+            self.fail(name, value, f"must be an integer from {lo} to {hi}")
+            return None
+        return value
+
+    def boolean(self, name: str, default: Any = _MISSING) -> bool | None:
+        return self.typed(name, bool, "true or false", default)
+
+    def choice(self, name: str, enum_type: type[Any], default: Any = _MISSING) -> Any:
+        value = self.get(name, default)
+        if value is _MISSING or isinstance(value, enum_type):
+            return value if value is not _MISSING else None
+        choices = [e.value for e in enum_type]
+        if value not in choices:
+            self.fail(name, value, f"must be one of {', '.join(choices)}")
+            return None
+        return enum_type(value)
+
+    def member(self, name: str, known: Callable[[], frozenset[str]], what: str) -> str | None:
+        value = self.string(name)
+        if value is not None and value not in known():
+            family = value.rsplit(".", 1)[0] + "."
+            close = sorted(k for k in known() if k.startswith(family))[:6]
+            hint = f" (similar: {', '.join(close)})" if close else ""
+            self.fail(name, value, f"is not {what} known to botocore{hint}")
+            return None
+        return value
+
+    def str_list(
+        self, name: str, default: Any = _MISSING, *, min_len: int = 0
+    ) -> tuple[str, ...] | None:
+        value = self.get(name, default)
+        if value is _MISSING:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.fail(name, value, "must be a list of non-empty strings")
+            return None
+        if len(value) < min_len:
+            self.fail(name, value, f"must list at least {min_len}")
+            return None
+        if len(set(value)) != len(value):
+            dupes = sorted({v for v in value if value.count(v) > 1})
+            self.fail(name, value, f"must not repeat entries (repeated: {', '.join(dupes)})")
+            return None
+        return tuple(value)
+
+    def section(self, name: str, default: Any = _MISSING) -> _Reader | None:
+        value = self.get(name, default)
+        if value is _MISSING:
+            return None
+        if not isinstance(value, dict):
+            self.fail(name, value, "must be a mapping of keys to values")
+            return None
+        return _Reader(self.problems, self.key(name).removeprefix(f"{NAMESPACE}:"), value)
+
+    def finish(self, known_keys: Iterable[str] = ()) -> None:
+        unknown = sorted(set(self.data) - self.seen - set(known_keys))
+        for name in unknown:
+            allowed = ", ".join(sorted(self.seen | set(known_keys)))
+            self.fail(name, self.data[name], f"unknown key (allowed keys: {allowed})")
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --- the model -------------------------------------------------------------------------------
+
+_HOSTNAME = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+
+
+def parse_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
+    """Validate a stack's raw config (keys without or with the `python-org:` prefix; values as
+    JSON strings, as the engine passes them, or already decoded, as YAML gives them)."""
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    for key, value in raw.items():
+        ns, _, name = key.rpartition(":")
+        if ns not in ("", NAMESPACE):
+            continue  # provider config such as aws:region or cloudflare:apiToken
+        data[name] = _decode(value) if name not in SECRET_KEYS else value
+    top = _Reader(problems, "", data)
+
+    environment = top.choice("environment", Environment)
+    domain = top.string("domain", pattern=_HOSTNAME, allowed="a DNS domain such as python.org")
+    hostnames = top.str_list("hostnames", min_len=1)
+    if hostnames and domain:
+        for host in hostnames:
+            if not re.fullmatch(_HOSTNAME, host) or not (
+                host == domain or host.endswith("." + domain)
+            ):
+                top.fail("hostnames", host, f"every hostname must be {domain} or a name under it")
+    home_region = top.string("homeRegion")
+    regions = _regions(top, home_region)
+    network = _network(top)
+    web = _web(top)
+    database = _database(top, environment)
+    edge = _edge(top, [r.name for r in regions or ()], home_region, domain)
+    sentry = top.get("sentryDsn", None)
+    if sentry is not None and (not isinstance(sentry, str) or not sentry.startswith("https://")):
+        top.fail("sentryDsn", sentry, "must be a Sentry DSN (an https:// URL) set as a secret")
+        sentry = None
+    top.finish()
+
+    if problems:
+        raise ConfigError(stack, problems)
+    assert environment
+    assert domain
+    assert hostnames
+    assert home_region
+    assert regions
+    assert network
+    assert web
+    assert database
+    assert edge
+    return StackConfig(
+        stack=stack,
+        environment=environment,
+        domain=domain,
+        hostnames=hostnames,
+        home_region=home_region,
+        regions=regions,
+        network=network,
+        web=web,
+        database=database,
+        edge=edge,
+        sentry_dsn=SecretStr(_value=sentry) if sentry else None,
+    )
+
+
+def _decode(value: Any) -> Any:
+    """The engine passes structured values as JSON text; YAML gives them decoded."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+        return int(value)
+    return value
+
+
+def _regions(top: _Reader, home_region: str | None) -> tuple[RegionConfig, ...] | None:
+    raw = top.get("regions")
+    if raw is _MISSING:
+        return None
+    if not isinstance(raw, dict) or not raw:
+        top.fail("regions", raw, "must be a non-empty mapping of AWS region to its settings")
+        return None
+    known = aws_regions()
+    parsed: list[RegionConfig] = []
+    cidrs: dict[str, ipaddress.IPv4Network] = {}
+    for name, _settings in raw.items():
+        if name not in known:
+            top.fail(
+                "regions",
+                name,
+                f"unknown AWS region (allowed: {', '.join(sorted(known))})",
+            )
+            continue
+        section = top.section("regions")
+        assert section is not None
+        region = section.section(name)
+        if region is None:
+            continue
+        cidr = _cidr(region, "vpcCidr")
+        zones = region.str_list("availabilityZones", min_len=2)
+        if zones:
+            for zone in zones:
+                if not re.fullmatch(re.escape(name) + r"[a-z]", zone):
+                    region.fail(
+                        "availabilityZones",
+                        zone,
+                        f"must be zones of {name}, such as {name}a and {name}b",
+                    )
+                    zones = None
+        if zones and len(zones) > 6:
+            region.fail("availabilityZones", list(zones), "must list at most 6 zones")
+            zones = None
+        region.finish()
+        if cidr is not None:
+            for other, other_cidr in cidrs.items():
+                if cidr.overlaps(other_cidr):
+                    region.fail(
+                        "vpcCidr",
+                        str(cidr),
+                        f"overlaps {other}'s vpcCidr {other_cidr}; regions need disjoint CIDRs",
+                    )
+            cidrs[name] = cidr
+        if cidr is not None and zones is not None:
+            parsed.append(
+                RegionConfig(
+                    name=name,
+                    vpc_cidr=cidr,
+                    availability_zones=zones,
+                    is_home=name == home_region,
+                )
+            )
+    if home_region is not None and home_region not in raw:
+        top.fail(
+            "homeRegion",
+            home_region,
+            f"must be one of the regions in python-org:regions ({', '.join(raw)})",
+        )
+        return None
+    if len(parsed) != len(raw):
+        return None
+    # Duplicate keys in YAML are resolved silently by most loaders; the offline loader
+    # (infra/stackfile.py) rejects them, and here every region is unique by construction.
+    parsed.sort(key=lambda r: not r.is_home)
+    return tuple(parsed)
+
+
+def _cidr(reader: _Reader, name: str) -> ipaddress.IPv4Network | None:
+    value = reader.string(name)
+    if value is None:
+        return None
+    try:
+        net = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        reader.fail(
+            name, value, f"must be an IPv4 network in CIDR form such as 10.0.0.0/16 ({exc})"
+        )
+        return None
+    if not net.is_private or not 16 <= net.prefixlen <= 24:
+        reader.fail(name, value, "must be a private (RFC 1918) network from /16 to /24")
+        return None
+    return net
+
+
+def _network(top: _Reader) -> NetworkConfig | None:
+    section = top.section("network")
+    if section is None:
+        return None
+    nat = section.choice("natGateways", NatGateways)
+    # CloudWatch Logs accepts only certain retention values.
+    retention = section.integer("flowLogRetentionDays", 1, 3653, default=365)
+    if retention is not None and retention not in _LOG_RETENTION_DAYS:
+        section.fail(
+            "flowLogRetentionDays",
+            retention,
+            f"must be a CloudWatch Logs retention period: {sorted(_LOG_RETENTION_DAYS)}",
+        )
+        retention = None
+    section.finish()
+    if nat is None or retention is None:
+        return None
+    return NetworkConfig(nat_gateways=nat, flow_log_retention_days=retention)
+
+
+_LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+     3288, 3653}
+)  # fmt: skip
+
+
+def _web(top: _Reader) -> WebConfig | None:
+    s = top.section("web")
+    if s is None:
+        return None
+    instance_type = s.member("instanceType", ec2_instance_types, "an EC2 instance type")
+    architecture = s.choice("architecture", Architecture, default=Architecture.ARM64)
+    min_size = s.integer("minSize", 1, 100)
+    desired = s.integer("desiredCapacity", 1, 100)
+    max_size = s.integer("maxSize", 1, 100)
+    if min_size is not None and desired is not None and min_size > desired:
+        s.fail("minSize", min_size, f"must be <= web.desiredCapacity ({desired})")
+        min_size = None
+    if desired is not None and max_size is not None and desired > max_size:
+        s.fail("desiredCapacity", desired, f"must be <= web.maxSize ({max_size})")
+        desired = None
+    path = s.string(
+        "healthCheckPath", "/_health/", pattern=r"/[A-Za-z0-9._~/-]*", allowed="a URL path"
+    )
+    image = s.string(
+        "appImage", pattern=r"[a-z0-9./_-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})",
+        allowed="a container image reference with a tag or digest",
+    )  # fmt: skip
+    port = s.integer("appPort", 1024, 65535, default=8000)
+    s.finish()
+    values = (instance_type, architecture, min_size, desired, max_size, path, image, port)
+    if any(v is None for v in values):
+        return None
+    assert instance_type
+    assert architecture
+    assert min_size
+    assert desired
+    assert max_size
+    assert path
+    assert image
+    assert port
+    return WebConfig(
+        instance_type=instance_type,
+        architecture=architecture,
+        min_size=min_size,
+        desired_capacity=desired,
+        max_size=max_size,
+        health_check_path=path,
+        app_image=image,
+        app_port=port,
+    )
+
+
+def _database(top: _Reader, environment: Environment | None) -> DatabaseConfig | None:
+    s = top.section("database")
+    if s is None:
+        return None
+    production = environment is Environment.PRODUCTION
+    instance_class = s.member("instanceClass", rds_instance_classes, "an RDS instance class")
+    version = s.string(
+        "engineVersion", pattern=r"1[3-9](\.\d+)?", allowed="a PostgreSQL version from 13 to 19"
+    )
+    storage = s.integer("allocatedStorageGb", 20, 65536)
+    max_storage = s.integer("maxAllocatedStorageGb", 20, 65536)
+    if storage is not None and max_storage is not None and max_storage < storage:
+        s.fail("maxAllocatedStorageGb", max_storage, f"must be >= allocatedStorageGb ({storage})")
+        max_storage = None
+    multi_az = s.boolean("multiAz")
+    if production and multi_az is False:
+        s.fail("multiAz", multi_az, "must be true when environment is production")
+        multi_az = None
+    # Read replicas need automated backups on the source, so 0 (disabled) is never allowed.
+    low = 7 if production else 1
+    retention = s.integer("backupRetentionDays", 1, 35)
+    if retention is not None and retention < low:
+        s.fail(
+            "backupRetentionDays",
+            retention,
+            f"must be from {low} to 35 when environment is production",
+        )
+        retention = None
+    s.finish()
+    if None in (instance_class, version, storage, max_storage, multi_az, retention):
+        return None
+    assert instance_class
+    assert version
+    assert storage
+    assert max_storage
+    assert retention
+    assert multi_az is not None
+    return DatabaseConfig(
+        instance_class=instance_class,
+        engine_version=version,
+        allocated_storage_gb=storage,
+        max_allocated_storage_gb=max_storage,
+        multi_az=multi_az,
+        backup_retention_days=retention,
+    )
+
+
+def _edge(
+    top: _Reader, regions: list[str], home_region: str | None, domain: str | None
+) -> EdgeConfig | None:
+    s = top.section("edge")
+    if s is None:
+        return None
+    zone_id = s.string(
+        "zoneId", None, pattern=r"[0-9a-f]{32}", allowed="a 32-character hex zone id"
+    )
+    steering = s.choice("steering", Steering, default=Steering.GEO)
+    pool_regions: dict[str, str] | None = None
+    raw_pools = s.get("poolRegions", {} if steering is not Steering.GEO else _MISSING)
+    if raw_pools is not _MISSING:
+        if not isinstance(raw_pools, dict):
+            s.fail("poolRegions", raw_pools, "must map Cloudflare region codes to AWS regions")
+        else:
+            pool_regions = {}
+            for code, region in raw_pools.items():
+                if code not in CLOUDFLARE_REGIONS:
+                    s.fail(
+                        "poolRegions",
+                        code,
+                        f"unknown Cloudflare region (allowed: {', '.join(sorted(CLOUDFLARE_REGIONS))})",
+                    )
+                elif region not in regions:
+                    s.fail(
+                        f"poolRegions.{code}",
+                        region,
+                        f"must be a deployed region ({', '.join(regions) or 'none deployed'})",
+                    )
+                else:
+                    pool_regions[code] = region
+            if len(pool_regions) != len(raw_pools):
+                pool_regions = None
+    cache_cfg = _cache(s)
+    limits = _rate_limits(s)
+    hsts = s.integer("hstsMaxAgeSeconds", 0, 63072000, default=31536000)
+    s.finish()
+    if "zoneId" in s.data and zone_id is None:
+        return None
+    if None in (steering, pool_regions, cache_cfg, limits, hsts):
+        return None
+    assert steering
+    assert pool_regions is not None
+    assert cache_cfg
+    assert limits is not None
+    assert hsts is not None
+    return EdgeConfig(
+        zone_id=zone_id,
+        steering=steering,
+        pool_regions=pool_regions,
+        cache=cache_cfg,
+        rate_limits=limits,
+        hsts_max_age=hsts,
+    )
+
+
+_PATH_PREFIX = r"/[A-Za-z0-9._~/-]*"
+
+
+def _paths(reader: _Reader, name: str, default: Any) -> tuple[str, ...] | None:
+    paths = reader.str_list(name, default)
+    if paths is None:
+        return None
+    for path in paths:
+        if not re.fullmatch(_PATH_PREFIX, path):
+            reader.fail(name, path, "every entry must be a URL path prefix such as /static/")
+            return None
+    return paths
+
+
+def _cache(edge: _Reader) -> CacheConfig | None:
+    s = edge.section("cache", {})
+    if s is None:
+        return None
+    static_paths = _paths(s, "staticPaths", ["/static/", "/media/"])
+    bypass = _paths(s, "bypassPaths", ["/admin/", "/accounts/", "/users/"])
+    # Cloudflare edge TTLs: 0 is not a TTL (use bypassPaths), a year is the maximum.
+    static_ttl = s.integer("staticEdgeTtlSeconds", 1, 31536000, default=2592000)
+    html_ttl = s.integer("htmlEdgeTtlSeconds", 1, 31536000, default=300)
+    s.finish()
+    if None in (static_paths, bypass, static_ttl, html_ttl):
+        return None
+    assert static_paths is not None
+    assert bypass is not None
+    assert static_ttl
+    assert html_ttl
+    return CacheConfig(
+        static_paths=static_paths,
+        static_edge_ttl=static_ttl,
+        html_edge_ttl=html_ttl,
+        bypass_paths=bypass,
+    )
+
+
+_DEFAULT_RATE_LIMITS = [
+    {"path": "/accounts/login/", "requests": 10, "periodSeconds": 60, "mitigationSeconds": 600},
+    {"path": "/uploads/", "requests": 30, "periodSeconds": 60, "mitigationSeconds": 600},
+]
+
+
+def _rate_limits(edge: _Reader) -> tuple[RateLimit, ...] | None:
+    raw = edge.get("rateLimits", _DEFAULT_RATE_LIMITS)
+    if not isinstance(raw, list):
+        edge.fail("rateLimits", raw, "must be a list of {path, requests, periodSeconds, ...}")
+        return None
+    limits: list[RateLimit] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            edge.fail(f"rateLimits[{i}]", item, "must be a mapping")
+            continue
+        r = _Reader(edge.problems, f"{edge.path}.rateLimits[{i}]", item)
+        path = r.string("path", pattern=_PATH_PREFIX, allowed="a URL path prefix")
+        requests = r.integer("requests", 1, 1_000_000)
+        # Cloudflare's rate limiting accepts these periods only.
+        period = r.integer("periodSeconds", 10, 3600)
+        if period is not None and period not in (10, 60, 120, 300, 600, 3600):
+            r.fail("periodSeconds", period, "must be one of 10, 60, 120, 300, 600, 3600")
+            period = None
+        mitigation = r.integer("mitigationSeconds", 0, 86400, default=600)
+        r.finish()
+        if path and requests and period and mitigation is not None:
+            limits.append(
+                RateLimit(
+                    path=path,
+                    requests=requests,
+                    period_seconds=period,
+                    mitigation_seconds=mitigation,
+                )
+            )
+    return tuple(limits) if len(limits) == len(raw) else None
+
+
+def raw_config_from_runtime() -> dict[str, Any]:
+    """The program's raw `python-org:*` config as the Pulumi engine passed it in."""
+    from pulumi.runtime import config as runtime_config
+
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return {k: v for k, v in merged.items() if k.startswith(f"{NAMESPACE}:")}

@@ -1,0 +1,434 @@
+"""Run the real program in-process under Pulumi's mock runtime and return its resource graph.
+
+No CLI, no plugins, no credentials: `pulumi.runtime` talks to an in-process `MockMonitor`
+instead of the engine. The program is the very function `__main__.py` runs (`stacks.website.main`)
+reading the very config the engine would hand it (from `Pulumi.<stack>.yaml`).
+
+`CloudMocks` answers as a cloud would: ARNs, DNS names and endpoints in the resource's own
+region, ACM validation records, availability zones of the asked region, Cloudflare's IP ranges.
+With `preview=True` computed values stay unknown, as in a real `pulumi preview`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime.mocks import MockMonitor, Mocks
+
+from infra.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.stackfile import ROOT, read_stack_file
+
+ACCOUNT_ID = "123456789012"
+PROJECT = "python-org"
+
+# Cloudflare's published ranges (cloudflare.com/ips), as `getIpRanges` answers them.
+CLOUDFLARE_IPV4 = [
+    "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18",
+    "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22",
+    "198.41.128.0/17", "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13",
+    "131.0.72.0/22",
+]  # fmt: skip
+CLOUDFLARE_IPV6 = [
+    "2400:cb00::/32", "2606:4700::/32", "2803:f800::/32", "2405:b500::/32", "2405:8100::/32",
+    "2a06:98c0::/29", "2c0f:f248::/32",
+]  # fmt: skip
+
+_SIG = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (wire signature)
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def _h(*parts: str, n: int = 12) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+def _arn(service: str, region: str, resource: str, account: str = ACCOUNT_ID) -> str:
+    return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+
+class CloudMocks(Mocks):
+    """Answers resource registrations and invokes the way AWS and Cloudflare would."""
+
+    def __init__(self, *, preview: bool) -> None:
+        self.preview = preview
+        self.provider_regions: dict[str, str] = {}
+
+    # pulumi's Mocks interface -----------------------------------------------------------------
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        if args.typ.startswith("pulumi:providers:"):
+            pid = f"{args.name}-{_h(args.typ, args.name)}"
+            if "region" in inputs:
+                self.provider_regions[pid] = inputs["region"]
+            return pid, inputs
+        if self.preview:
+            return "", inputs  # ids and computed properties are unknown until applied
+        region = inputs.get("region") or self.region_of(args.provider) or "us-east-1"
+        answer = _ANSWERS.get(args.typ, _generic)
+        rid, outputs = answer(args.name, inputs, region)
+        return rid, {**inputs, **outputs}
+
+    def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        region = args.args.get("region") or self.region_of(args.provider) or "us-east-1"
+        answer = _INVOKES.get(args.token)
+        if answer is None:
+            raise NotImplementedError(f"the mocks do not answer the invoke {args.token}")
+        return answer(args.args, region), []
+
+    def register_transform(self, transform: Any) -> None:
+        pass
+
+    def register_invoke_transform(self, transform: Any) -> None:
+        pass
+
+    def region_of(self, provider_ref: str | None) -> str | None:
+        if not provider_ref:
+            return None
+        return self.provider_regions.get(provider_ref.rsplit("::", 1)[-1])
+
+
+Answer = Callable[[str, dict[str, Any], str], tuple[str, dict[str, Any]]]
+
+
+def _generic(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    rid = f"{name}-{_h(name, region)}"
+    return rid, {"arn": _arn("mock", region, rid)}
+
+
+def _typed(prefix: str, service: str, kind: str) -> Answer:
+    def answer(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+        rid = f"{prefix}-{_h(name, region, n=17)}"
+        return rid, {"arn": _arn(service, region, f"{kind}/{rid}")}
+
+    return answer
+
+
+def _bucket(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix') or name + '-'}{_h(name, n=7)}"
+    return bucket, {
+        "bucket": bucket,
+        "arn": f"arn:aws:s3:::{bucket}",
+        "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+        "region": region,
+    }
+
+
+def _load_balancer(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    lb_name = inputs.get("name") or name[:24]
+    arn = _arn("elasticloadbalancing", region, f"loadbalancer/app/{lb_name}/{_h(name, n=16)}")
+    return arn, {
+        "arn": arn,
+        "dnsName": f"{lb_name}-{_h(name, region, n=10)}.{region}.elb.amazonaws.com",
+        "zoneId": "Z" + _h(region, n=13).upper(),
+    }
+
+
+def _target_group(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    arn = _arn("elasticloadbalancing", region, f"targetgroup/{name[:24]}/{_h(name, n=16)}")
+    return arn, {"arn": arn, "arnSuffix": arn.split(":")[-1]}
+
+
+def _db_instance(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    ident = inputs.get("identifier") or f"{name}-{_h(name, n=7)}"
+    address = f"{ident}.c{_h(region, n=10)}.{region}.rds.amazonaws.com"
+    out: dict[str, Any] = {
+        "arn": _arn("rds", region, f"db:{ident}"),
+        "identifier": ident,
+        "address": address,
+        "endpoint": f"{address}:5432",
+        "port": 5432,
+        "resourceId": "db-" + _h(name, region, n=26).upper(),
+    }
+    if inputs.get("manageMasterUserPassword"):
+        out["masterUserSecrets"] = [
+            {
+                "secretArn": _arn("secretsmanager", region, f"secret:rds!db-{_h(name)}"),
+                "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
+                "secretStatus": "active",
+            }
+        ]
+    return ident, out
+
+
+def _certificate(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    domains = [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]
+    arn = _arn("acm", region, f"certificate/{_h(name, region, n=32)}")
+    # ACM derives the validation CNAME from the domain and the account, not the region: the
+    # same record validates the same name in every region.
+    options = [
+        {
+            "domainName": d,
+            "resourceRecordName": f"_{_h(ACCOUNT_ID, d, n=32)}.{d}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{_h(d, n=32)}.{_h(d, 'v', n=10)}.acm-validations.aws.",
+        }
+        for d in dict.fromkeys(domains)
+    ]
+    return arn, {"arn": arn, "domainValidationOptions": options, "status": "ISSUED"}
+
+
+def _kms_key(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    key_id = "-".join(_h(name, region, p, n=n) for p, n in (("a", 8), ("b", 4), ("c", 4), ("d", 4), ("e", 12)))  # fmt: skip
+    return key_id, {"arn": _arn("kms", region, f"key/{key_id}"), "keyId": key_id}
+
+
+def _iam_role(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    role = inputs.get("name") or f"{name}-{_h(name, n=7)}"
+    return role, {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", "name": role}
+
+
+def _instance_profile(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    prof = inputs.get("name") or f"{name}-{_h(name, n=7)}"
+    return prof, {"arn": f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/{prof}", "name": prof}
+
+
+def _log_group(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    group = inputs.get("name") or f"{name}-{_h(name, n=7)}"
+    return group, {"arn": _arn("logs", region, f"log-group:{group}"), "name": group}
+
+
+def _secret(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    arn = _arn("secretsmanager", region, f"secret:{name}-{_h(name, n=6)}")
+    return arn, {"arn": arn}
+
+
+def _random_password(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    length = int(inputs.get("length", 16))
+    result = (_h("password", name, n=64) * 4)[:length]
+    return "none", {"result": result, "bcryptHash": "$2a$10$" + _h(result, n=53)}
+
+
+def _cloudflare(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    return _h("cloudflare", name, n=32), {}
+
+
+_ANSWERS: dict[str, Answer] = {
+    "aws:ec2/vpc:Vpc": _typed("vpc", "ec2", "vpc"),
+    "aws:ec2/subnet:Subnet": _typed("subnet", "ec2", "subnet"),
+    "aws:ec2/internetGateway:InternetGateway": _typed("igw", "ec2", "internet-gateway"),
+    "aws:ec2/natGateway:NatGateway": _typed("nat", "ec2", "natgateway"),
+    "aws:ec2/eip:Eip": _typed("eipalloc", "ec2", "elastic-ip"),
+    "aws:ec2/routeTable:RouteTable": _typed("rtb", "ec2", "route-table"),
+    "aws:ec2/securityGroup:SecurityGroup": _typed("sg", "ec2", "security-group"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _typed("sg", "ec2", "security-group"),
+    "aws:ec2/launchTemplate:LaunchTemplate": _typed("lt", "ec2", "launch-template"),
+    "aws:ec2/flowLog:FlowLog": _typed("fl", "ec2", "vpc-flow-log"),
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:rds/instance:Instance": _db_instance,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:kms/key:Key": _kms_key,
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/instanceProfile:InstanceProfile": _instance_profile,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "random:index/randomPassword:RandomPassword": _random_password,
+}
+
+
+def _answer_certificate_validation(
+    name: str, inputs: dict[str, Any], region: str
+) -> tuple[str, dict[str, Any]]:
+    return inputs["certificateArn"], {}
+
+
+_ANSWERS["aws:acm/certificateValidation:CertificateValidation"] = _answer_certificate_validation
+
+Invoke = Callable[[dict[str, Any], str], dict[str, Any]]
+
+_INVOKES: dict[str, Invoke] = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": lambda args, region: {
+        "id": region,
+        "names": [f"{region}{z}" for z in "abc"],
+        "zoneIds": [f"{region[:3]}{region.split('-')[1][:2]}{region[-1]}-az{i}" for i in (1, 2, 3)],
+        "state": "available",
+        "groupNames": [region],
+    },
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda args, region: {
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
+        "userId": "AIDAMOCK",
+        "id": ACCOUNT_ID,
+    },
+    "aws:index/getPartition:getPartition": lambda args, region: {
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+        "id": "aws",
+    },
+    "cloudflare:index/getIpRanges:getIpRanges": lambda args, region: {
+        "ipv4Cidrs": CLOUDFLARE_IPV4,
+        "ipv6Cidrs": CLOUDFLARE_IPV6,
+        "chinaIpv4Cidrs": [],
+        "chinaIpv6Cidrs": [],
+        "etag": _h("ips"),
+    },
+}
+
+
+# --- recording --------------------------------------------------------------------------------
+
+
+def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return {k: _plain_value(v) for k, v in json_format.MessageToDict(struct).items()}
+
+
+def _plain_value(value: Any) -> Any:
+    """Engine wire values to plain data: secrets masked, unknowns marked, references as URNs."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG)
+        if sig == _SECRET_SIG:
+            return SECRET
+        if sig == _RESOURCE_SIG:
+            return value.get("urn", "")
+        return {k: _plain_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_value(v) for v in value]
+    if value == _UNKNOWN_VALUE:
+        return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf numbers are all doubles
+    return value
+
+
+def _make_monitor(mocks: CloudMocks, stack: str) -> Any:
+    class RecordingMonitor(MockMonitor):
+        """The SDK's mock monitor, also keeping every registration's options."""
+
+        def __init__(self) -> None:
+            super().__init__(mocks)
+            self._stack = stack
+            self.recorded: dict[str, Resource] = {}
+            self.stack_outputs: dict[str, Any] = {}
+
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+            response = super().RegisterResource(request)
+            if request.type == "pulumi:pulumi:Stack":
+                return response
+            provider = request.provider.rsplit("::", 1)[0] if request.provider else None
+            region = _plain(request.object).get("region") if request.custom else None
+            if request.type.startswith("pulumi:providers:"):
+                provider = None
+            elif request.custom and not region:
+                region = mocks.region_of(request.provider)
+            self.recorded[response.urn] = Resource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=request.custom,
+                parent=request.parent or None,
+                provider=provider,
+                inputs=_plain(request.object),
+                outputs=self._outputs(request, response) if request.custom else {},
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=tuple(request.ignoreChanges),
+                replace_on_changes=tuple(request.replaceOnChanges),
+                aliases=tuple(self._alias_urns(request)),
+                dependencies=tuple(request.dependencies),
+                region=region if isinstance(region, str) else None,
+            )
+            return response
+
+        def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+            if "::pulumi:pulumi:Stack::" in request.urn:
+                self.stack_outputs = _plain(request.outputs)
+            return super().RegisterResourceOutputs(request)
+
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            """URNs as the engine makes them: the parent's whole type chain, the stack left out
+            (the SDK's mock keeps only the parent's own type)."""
+            qualified = type_
+            if parent and "::pulumi:pulumi:Stack::" not in parent:
+                qualified = parent.split("::")[2] + "$" + type_
+            return f"urn:pulumi:{self._stack}::{PROJECT}::{qualified}::{name}"
+
+        def _outputs(self, request: Any, response: Any) -> dict[str, Any]:
+            """The mocks' answer; what the provider marks secret stays masked."""
+            outputs = _plain(response.object)
+            for key in request.additionalSecretOutputs:
+                if key in outputs:
+                    outputs[key] = SECRET
+            if response.id:
+                outputs["id"] = response.id
+            return outputs
+
+        def _alias_urns(self, request: Any) -> list[str]:
+            urns = list(request.aliasURNs)
+            for alias in request.aliases:
+                if alias.urn:
+                    urns.append(alias.urn)
+                    continue
+                spec = alias.spec
+                parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+                urns.append(
+                    self.make_urn(parent, spec.type or request.type, spec.name or request.name)
+                )
+            return urns
+
+    return RecordingMonitor()
+
+
+def synthesize(
+    stack: str,
+    *,
+    preview: bool = False,
+    root: Path = ROOT,
+    raw_config: Mapping[str, Any] | None = None,
+    secret_keys: list[str] | None = None,
+    program: Callable[[], None] | None = None,
+) -> Graph:
+    """Run the program for `stack` under the mocks and return what it declared.
+
+    `raw_config` replaces the stack file (tests use it to try variants); `program` replaces
+    `stacks.website.main` (tests use it to build a single component). A ConfigError from the
+    program propagates unchanged."""
+    import pulumi
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime import settings
+    from pulumi.runtime.stack import run_in_stack
+    from pulumi.runtime.sync_await import _sync_await
+
+    if raw_config is None:
+        raw_config, secret_keys = read_stack_file(stack, root)
+    if program is None:
+        from stacks.website import main
+
+        program = main
+
+    mocks = CloudMocks(preview=preview)
+    monitor = _make_monitor(mocks, stack)
+    settings.ROOT.set(None)
+    settings.configure(
+        pulumi_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=pulumi_mocks.MockEngine(logging.getLogger("pulumi")),
+            project=PROJECT,
+            stack=stack,
+            dry_run=preview,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    pulumi.runtime.set_all_config(dict(raw_config), secret_keys or [])
+    try:
+        _sync_await(run_in_stack(program))
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+        settings.ROOT.set(None)
+    return Graph(
+        project=PROJECT,
+        stack=stack,
+        resources=dict(monitor.recorded),
+        outputs=monitor.stack_outputs,
+        preview=preview,
+    )

@@ -1,0 +1,19 @@
+"""Shared start-up of the scripts: run under the project's .venv, with the project importable."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(module: str) -> None:
+    venv = ROOT / ".venv"
+    python = venv / "bin" / "python"
+    if python.exists() and Path(sys.prefix).resolve() != venv.resolve():
+        os.execv(python, [str(python), *sys.argv])  # noqa: S606 (re-exec under .venv)
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(importlib.import_module(module).main())

@@ -1,0 +1,1 @@
+"""Stack compositions: config in, components out."""

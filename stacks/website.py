@@ -1,0 +1,124 @@
+"""The python.org website stack: config in, regions and the edge out.
+
+`main()` is the whole program (`__main__.py` calls it; the offline preview and the tests call the
+very same function under the mock runtime). It reads and validates the stack config once, then
+declares: an AWS provider per region, each region's certificate, every region's resources (the
+home region first, since the replicas need its primary), media replication from the home region,
+and the Cloudflare edge in front of them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_cloudflare as cloudflare
+import pulumi_random as random
+
+from infra import naming
+from infra.components.certificate import SiteCertificate, SiteCertificateArgs
+from infra.components.region import HomeDatabase, Region, RegionArgs
+from infra.components.replication import MediaReplication, MediaReplicationArgs, ReplicaBucket
+from infra.config import NAMESPACE, StackConfig, parse_config, raw_config_from_runtime
+
+
+def main() -> None:
+    cfg = parse_config(pulumi.get_stack(), raw_config_from_runtime())
+    for key, value in build(cfg).items():
+        pulumi.export(key, value)
+
+
+def build(cfg: StackConfig) -> dict[str, Any]:
+    providers = {
+        r.name: aws.Provider(
+            f"aws-{r.name}",
+            region=r.name,
+            # Tags for anything a component forgets; components tag explicitly as well.
+            default_tags=aws.ProviderDefaultTagsArgs(tags=naming.base_tags(cfg.stack, r.name)),
+        )
+        for r in cfg.regions
+    }
+
+    def in_region(region: str) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(providers={"aws": providers[region]})
+
+    certificates = {
+        r.name: SiteCertificate(
+            r.name,
+            SiteCertificateArgs(
+                hostnames=cfg.hostnames, base_tags=naming.base_tags(cfg.stack, r.name)
+            ),
+            in_region(r.name),
+        )
+        for r in cfg.regions
+    }
+    # ACM uses the same validation record for a name in every region of an account.
+    validation_fqdns = certificates[cfg.home_region].validation_records.apply(
+        lambda records: [name.rstrip(".") for name, _, _ in records]
+    )
+    cloudflare_ips = cloudflare.get_ip_ranges_output()
+    app_secret = _app_secret(cfg)
+
+    regions: dict[str, Region] = {}
+    home: HomeDatabase | None = None
+    for r in cfg.regions:  # the home region comes first
+        regions[r.name] = Region(
+            r.name,
+            RegionArgs(
+                stack=cfg,
+                region=r,
+                certificate_arn=certificates[r.name].certificate.arn,
+                validation_record_fqdns=validation_fqdns,
+                ingress_ipv4_cidrs=cloudflare_ips.ipv4_cidrs,
+                ingress_ipv6_cidrs=cloudflare_ips.ipv6_cidrs,
+                app_secret=app_secret,
+                home_database=home,
+            ),
+            in_region(r.name),
+        )
+        home = regions[r.name].home_database
+
+    home_assets = regions[cfg.home_region].assets
+    if len(cfg.regions) > 1:
+        MediaReplication(
+            cfg.home_region,
+            MediaReplicationArgs(
+                source_bucket_id=home_assets.buckets["media"].bucket.id,
+                source_bucket_arn=home_assets.buckets["media"].bucket.arn,
+                source_kms_key_arn=home_assets.kms_key.arn,
+                source_versioning=home_assets.buckets["media"].versioning,
+                destinations=tuple(
+                    ReplicaBucket(
+                        region=name,
+                        bucket_arn=region.assets.buckets["media"].bucket.arn,
+                        kms_key_arn=region.assets.kms_key.arn,
+                        versioning=region.assets.buckets["media"].versioning,
+                    )
+                    for name, region in regions.items()
+                    if name != cfg.home_region
+                ),
+                base_tags=naming.base_tags(cfg.stack, cfg.home_region),
+            ),
+            in_region(cfg.home_region),
+        )
+
+    return {
+        "home_region": cfg.home_region,
+        "regions": {name: region.outputs for name, region in regions.items()},
+    }
+
+
+def _app_secret(cfg: StackConfig) -> pulumi.Output[str]:
+    """The application's settings secret: a generated Django SECRET_KEY (one for all regions,
+    so sessions survive a failover) and the Sentry DSN from config, as one JSON secret."""
+    secret_key = random.RandomPassword("django-secret-key", length=64, special=False)
+    sentry: pulumi.Input[str] = ""
+    if cfg.sentry_dsn is not None:
+        sentry = pulumi.Config(NAMESPACE).require_secret("sentryDsn")
+    return pulumi.Output.secret(
+        pulumi.Output.all(secret_key.result, sentry).apply(
+            lambda v: json.dumps({"secret_key": v[0], "sentry_dsn": v[1]})
+        )
+    )

@@ -1,0 +1,71 @@
+"""Shared fixtures: each stack is synthesized once per session, in both modes.
+
+`prod` / `staging`: computed values answered by the mocks (as after an apply).
+`prod_preview` / `staging_preview`: computed values unknown, as in `pulumi preview`.
+Synthesis costs about a second per stack after the first imports, so many small tests query
+these graphs; tests that need a variant call `synth_variant` with changed config.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra.graph import Graph
+from infra.stackfile import read_stack_file
+from infra.synth import synthesize
+
+
+@pytest.fixture(scope="session")
+def prod() -> Graph:
+    return synthesize("prod")
+
+
+@pytest.fixture(scope="session")
+def staging() -> Graph:
+    return synthesize("staging")
+
+
+@pytest.fixture(scope="session")
+def prod_preview() -> Graph:
+    return synthesize("prod", preview=True)
+
+
+@pytest.fixture(scope="session")
+def staging_preview() -> Graph:
+    return synthesize("staging", preview=True)
+
+
+def raw_stack(stack: str) -> dict[str, Any]:
+    """A stack file's config with structured values decoded, for tests to edit."""
+    raw, _ = read_stack_file(stack)
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            out[key] = json.loads(value) if value[:1] in "[{" else value
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def encode(raw: dict[str, Any]) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+
+
+SynthVariant = Callable[..., Graph]
+
+
+@pytest.fixture
+def synth_variant() -> SynthVariant:
+    """Synthesize `stack` with `edit(raw_config)` applied first."""
+
+    def run(stack: str, edit: Callable[[dict[str, Any]], None], *, preview: bool = False) -> Graph:
+        raw = copy.deepcopy(raw_stack(stack))
+        edit(raw)
+        return synthesize(stack, raw_config=encode(raw), preview=preview)
+
+    return run

@@ -1,0 +1,223 @@
+"""The config model: the real stacks parse; every kind of bad input gets one clear message."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.config import (
+    ConfigError,
+    Environment,
+    NatGateways,
+    Steering,
+    parse_config,
+)
+from infra.stackfile import load_stack_config, read_stack_file
+from infra.synth import synthesize
+from tests.conftest import encode, raw_stack
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def test_prod_config_parses_three_regions_home_first() -> None:
+    cfg = load_stack_config("prod")
+    assert cfg.environment is Environment.PRODUCTION
+    assert cfg.region_names == ("us-east-2", "eu-west-1", "ap-southeast-1")
+    assert cfg.home.name == cfg.home_region == "us-east-2"
+    assert cfg.home.is_home
+    assert cfg.network.nat_gateways is NatGateways.ONE_PER_AZ
+    assert cfg.database.multi_az
+    assert cfg.database.backup_retention_days >= 7
+    assert cfg.edge.steering is Steering.GEO
+    assert set(cfg.edge.pool_regions.values()) == set(cfg.region_names)
+
+
+def test_staging_config_is_smaller() -> None:
+    cfg = load_stack_config("staging")
+    assert len(cfg.regions) == 2
+    assert cfg.network.nat_gateways is NatGateways.SINGLE
+    assert cfg.web.max_size < load_stack_config("prod").web.max_size
+
+
+def _set(path: str, value: Any) -> Edit:
+    """Edit that sets python-org:a.b.c (creating nothing: the parents must exist)."""
+
+    def edit(raw: dict[str, Any]) -> None:
+        top, *rest = path.split(".")
+        if not rest:
+            raw[f"python-org:{top}"] = value
+            return
+        node = raw[f"python-org:{top}"]
+        for key in rest[:-1]:
+            node = node[key]
+        node[rest[-1]] = value
+
+    return edit
+
+
+def _delete(path: str) -> Edit:
+    def edit(raw: dict[str, Any]) -> None:
+        top, *rest = path.split(".")
+        if not rest:
+            del raw[f"python-org:{top}"]
+            return
+        node = raw[f"python-org:{top}"]
+        for key in rest[:-1]:
+            node = node[key]
+        del node[rest[-1]]
+
+    return edit
+
+
+def _add_region(name: str, cidr: str, zones: list[str]) -> Edit:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["python-org:regions"][name] = {"vpcCidr": cidr, "availabilityZones": zones}
+
+    return edit
+
+
+# (case id, edit, the key named, the bad value shown, what is allowed)
+BAD_CONFIG: list[tuple[str, Edit, str, str, str]] = [
+    ("unknown region", _add_region("eu-atlantis-1", "10.40.0.0/16", ["eu-atlantis-1a"]),
+     "python-org:regions", "'eu-atlantis-1'", "unknown AWS region (allowed: af-south-1"),
+    ("home not in regions", _set("homeRegion", "us-west-2"),
+     "python-org:homeRegion", "'us-west-2'", "must be one of the regions"),
+    ("malformed cidr", _set("regions.eu-west-1.vpcCidr", "10.20.0.300/16"),
+     "regions.eu-west-1.vpcCidr", "'10.20.0.300/16'", "IPv4 network in CIDR form"),
+    ("cidr host bits", _set("regions.eu-west-1.vpcCidr", "10.20.0.1/16"),
+     "regions.eu-west-1.vpcCidr", "'10.20.0.1/16'", "IPv4 network in CIDR form"),
+    ("public cidr", _set("regions.eu-west-1.vpcCidr", "8.8.0.0/16"),
+     "regions.eu-west-1.vpcCidr", "'8.8.0.0/16'", "private (RFC 1918) network from /16 to /24"),
+    ("overlapping cidrs", _set("regions.eu-west-1.vpcCidr", "10.10.128.0/17"),
+     "regions.eu-west-1.vpcCidr", "'10.10.128.0/17'", "overlaps us-east-2's vpcCidr 10.10.0.0/16"),
+    ("zone of another region", _set("regions.eu-west-1.availabilityZones", ["eu-west-1a", "us-east-2b"]),
+     "regions.eu-west-1.availabilityZones", "'us-east-2b'", "must be zones of eu-west-1"),
+    ("one zone only", _set("regions.eu-west-1.availabilityZones", ["eu-west-1a"]),
+     "regions.eu-west-1.availabilityZones", '["eu-west-1a"]', "must list at least 2"),
+    ("duplicate zones", _set("regions.eu-west-1.availabilityZones", ["eu-west-1a", "eu-west-1a"]),
+     "regions.eu-west-1.availabilityZones", '["eu-west-1a", "eu-west-1a"]', "must not repeat"),
+    ("empty region list", _set("regions", {}),
+     "python-org:regions", "{}", "must be a non-empty mapping of AWS region"),
+    ("unknown instance type", _set("web.instanceType", "m7g.huge"),
+     "web.instanceType", "'m7g.huge'", "is not an EC2 instance type known to botocore (similar: m7g."),
+    ("unknown rds class", _set("database.instanceClass", "db.r7g.larg"),
+     "database.instanceClass", "'db.r7g.larg'", "is not an RDS instance class known to botocore"),
+    ("rds class without db. prefix", _set("database.instanceClass", "r7g.large"),
+     "database.instanceClass", "'r7g.large'", "is not an RDS instance class"),
+    ("min > desired", _set("web.minSize", 5),
+     "web.minSize", "5", "must be <= web.desiredCapacity (3)"),
+    ("desired > max", _set("web.desiredCapacity", 12),
+     "web.desiredCapacity", "12", "must be <= web.maxSize (9)"),
+    ("backup retention too long", _set("database.backupRetentionDays", 36),
+     "database.backupRetentionDays", "36", "must be an integer from 1 to 35"),
+    ("backup retention short for prod", _set("database.backupRetentionDays", 3),
+     "database.backupRetentionDays", "3", "must be from 7 to 35 when environment is production"),
+    ("no multi-az in prod", _set("database.multiAz", False),
+     "database.multiAz", "false", "must be true when environment is production"),
+    ("missing required key", _delete("homeRegion"),
+     "python-org:homeRegion", "", "is missing: it is required"),
+    ("missing nested key", _delete("web.instanceType"),
+     "web.instanceType", "", "is missing: it is required"),
+    ("wrong type: string for int", _set("web.maxSize", "nine"),
+     "web.maxSize", "'nine'", "must be an integer from 1 to 100"),
+    ("wrong type: bool for int", _set("web.maxSize", True),
+     "web.maxSize", "true", "must be an integer from 1 to 100"),
+    ("wrong type: list for mapping", _set("web", ["m7g.large"]),
+     "python-org:web", '["m7g.large"]', "must be a mapping"),
+    ("bad enum", _set("network.natGateways", "two"),
+     "network.natGateways", "'two'", "must be one of onePerAz, single"),
+    ("unknown key (typo)", _set("web.minsize", 2),
+     "web.minsize", "2", "unknown key (allowed keys:"),
+    ("hostname outside the zone", _set("hostnames", ["python.org", "www.python.com"]),
+     "python-org:hostnames", "'www.python.com'", "must be python.org or a name under it"),
+    ("unknown steering region", _set("edge.poolRegions.MARS", "us-east-2"),
+     "edge.poolRegions", "'MARS'", "unknown Cloudflare region (allowed: EEU, ENAM"),
+    ("pool mapped to undeployed region", _set("edge.poolRegions.WEU", "eu-central-1"),
+     "edge.poolRegions.WEU", "'eu-central-1'", "must be a deployed region (us-east-2, eu-west-1, ap-southeast-1)"),
+    ("negative ttl", _set("edge.cache.htmlEdgeTtlSeconds", -5),
+     "edge.cache.htmlEdgeTtlSeconds", "-5", "must be an integer from 1 to 31536000"),
+    ("bad steering", _set("edge.steering", "random"),
+     "edge.steering", "'random'", "must be one of geo, dynamic_latency, off"),
+    ("bad rate limit period", _set("edge.rateLimits", [{"path": "/accounts/login/", "requests": 5, "periodSeconds": 7}]),
+     "edge.rateLimits[0].periodSeconds", "7", "must be an integer from 10 to 3600"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "shown", "allowed"),
+    [pytest.param(*case[1:], id=case[0]) for case in BAD_CONFIG],
+)
+def test_bad_config_is_rejected_with_key_value_and_allowed(
+    edit: Edit, key: str, shown: str, allowed: str
+) -> None:
+    raw = copy.deepcopy(raw_stack("prod"))
+    edit(raw)
+    with pytest.raises(ConfigError) as info:
+        parse_config("prod", encode(raw))
+    message = str(info.value)
+    assert "stack 'prod'" in message
+    line = next((p for p in info.value.problems if p.startswith(key)), None)
+    assert line is not None, f"no problem names {key}: {info.value.problems}"
+    assert shown in line, line
+    assert allowed in line, line
+
+
+def test_bad_config_stops_the_program_before_any_resource() -> None:
+    raw = copy.deepcopy(raw_stack("prod"))
+    _set("web.minSize", 5)(raw)
+    with pytest.raises(ConfigError, match=r"web\.minSize = 5"):
+        synthesize("prod", raw_config=encode(raw))
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    raw = copy.deepcopy(raw_stack("prod"))
+    _set("web.minSize", 50)(raw)
+    _set("database.backupRetentionDays", 99)(raw)
+    with pytest.raises(ConfigError) as info:
+        parse_config("prod", encode(raw))
+    assert len(info.value.problems) == 2
+
+
+def test_duplicate_region_in_stack_file_is_rejected(tmp_path: Path) -> None:
+    text = Path("Pulumi.staging.yaml").read_text()
+    text = text.replace(
+        "    eu-west-1:\n", "    us-east-2:\n      vpcCidr: 10.99.0.0/16\n    eu-west-1:\n", 1
+    )
+    (tmp_path / "Pulumi.staging.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=r"duplicate key 'us-east-2'"):
+        read_stack_file("staging", tmp_path)
+
+
+def test_secret_value_never_appears_in_messages() -> None:
+    raw = copy.deepcopy(raw_stack("prod"))
+    secret = "http://s3cr3t-t0ken@sentry.example/42"
+    raw["python-org:sentryDsn"] = secret
+    with pytest.raises(ConfigError) as info:
+        parse_config("prod", encode(raw))
+    assert secret not in str(info.value)
+    assert "s3cr3t" not in str(info.value)
+    assert "python-org:sentryDsn = [secret]" in str(info.value)
+    # A secret of the wrong type is not echoed either.
+    raw["python-org:sentryDsn"] = {"token": "s3cr3t"}
+    with pytest.raises(ConfigError) as info:
+        parse_config(
+            "prod", {k: json.dumps(v) if k != "python-org:sentryDsn" else v for k, v in raw.items()}
+        )
+    assert "s3cr3t" not in str(info.value)
+
+
+def test_secure_values_are_secrets_offline(tmp_path: Path) -> None:
+    text = Path("Pulumi.prod.yaml").read_text()
+    text += "  python-org:sentryDsn:\n    secure: v1:AAAABBBBccccDDDD\n"
+    (tmp_path / "Pulumi.prod.yaml").write_text(text)
+    raw, secrets = read_stack_file("prod", tmp_path)
+    assert secrets == ["python-org:sentryDsn"]
+    cfg = parse_config("prod", raw)
+    assert cfg.sentry_dsn is not None
+    assert str(cfg.sentry_dsn) == "[secret]"
+    assert "v1:AAAA" not in repr(cfg)
