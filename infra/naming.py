@@ -32,11 +32,12 @@ def load_balancer_name(stack: str, region: str) -> str:
     return f"{prefix(stack, region)}"[:32]
 
 
-def base_tags(stack: str, region: str) -> dict[str, str]:
-    """Tags every resource carries."""
+def base_tags(stack: str, region: str, environment: str) -> dict[str, str]:
+    """Tags every resource carries (policies read `environment` to apply production rules)."""
     return {
         "project": PROJECT,
         "stack": stack,
+        "environment": environment,
         "region": region,
         "managed-by": "pulumi",
     }
@@ -47,4 +48,4 @@ def tags(base: Mapping[str, str], component: str, name: str, **extra: str) -> di
     return {**base, "component": component, "Name": name, **extra}
 
 
-REQUIRED_TAGS = ("project", "stack", "region", "managed-by")
+REQUIRED_TAGS = ("project", "stack", "environment", "region", "managed-by")

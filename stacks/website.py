@@ -36,7 +36,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             f"aws-{r.name}",
             region=r.name,
             # Tags for anything a component forgets; components tag explicitly as well.
-            default_tags=aws.ProviderDefaultTagsArgs(tags=naming.base_tags(cfg.stack, r.name)),
+            default_tags=aws.ProviderDefaultTagsArgs(tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value)),
         )
         for r in cfg.regions
     }
@@ -48,7 +48,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         r.name: SiteCertificate(
             r.name,
             SiteCertificateArgs(
-                hostnames=cfg.hostnames, base_tags=naming.base_tags(cfg.stack, r.name)
+                hostnames=cfg.hostnames, base_tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value)
             ),
             in_region(r.name),
         )
@@ -99,7 +99,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
                     for name, region in regions.items()
                     if name != cfg.home_region
                 ),
-                base_tags=naming.base_tags(cfg.stack, cfg.home_region),
+                base_tags=naming.base_tags(cfg.stack, cfg.home_region, cfg.environment.value),
             ),
             in_region(cfg.home_region),
         )

@@ -56,7 +56,7 @@ class Region(pulumi.ComponentResource):
         super().__init__("python-org:region:Region", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         cfg, region = args.stack, args.region
-        base = naming.base_tags(cfg.stack, region.name)
+        base = naming.base_tags(cfg.stack, region.name, cfg.environment.value)
 
         self.network = Network(
             name,
