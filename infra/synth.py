@@ -266,11 +266,63 @@ _INVOKES: dict[str, Invoke] = {
     "cloudflare:index/getIpRanges:getIpRanges": lambda args, region: {
         "ipv4Cidrs": CLOUDFLARE_IPV4,
         "ipv6Cidrs": CLOUDFLARE_IPV6,
-        "chinaIpv4Cidrs": [],
-        "chinaIpv6Cidrs": [],
+        "jdcloudCidrs": [],
+        "networks": None,
         "etag": _h("ips"),
     },
+    "cloudflare:index/getZone:getZone": lambda args, region: _zone(args),
 }
+
+
+def _zone(args: dict[str, Any]) -> dict[str, Any]:
+    name = (args.get("filter") or {}).get("name") or "python.org"
+    zone_id = args.get("zoneId") or _h("zone", name, n=32)
+    return {
+        "id": zone_id,
+        "zoneId": zone_id,
+        "name": name,
+        "account": {"id": _h("account", n=32), "name": "Python Software Foundation"},
+        "status": "active",
+        "type": "full",
+        "paused": False,
+        "developmentMode": 0,
+        "nameServers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
+        "originalNameServers": [],
+        "originalDnshost": "",
+        "originalRegistrar": "",
+        "permissions": [],
+        "vanityNameServers": [],
+        "verificationKey": "",
+        "cnameSuffix": "",
+        "activatedOn": "2020-01-01T00:00:00Z",
+        "createdOn": "2020-01-01T00:00:00Z",
+        "modifiedOn": "2026-01-01T00:00:00Z",
+        "filter": args.get("filter"),
+        "meta": {
+            "cdnOnly": False,
+            "customCertificateQuota": 0,
+            "dnsOnly": False,
+            "foundationDns": False,
+            "pageRuleQuota": 0,
+            "phishingDetected": False,
+            "step": 0,
+        },
+        "owner": {"id": _h("owner", n=32), "name": "PSF", "type": "organization"},
+        "plan": {
+            "canSubscribe": False,
+            "currency": "USD",
+            "externallyManaged": False,
+            "frequency": "",
+            "id": _h("plan", n=32),
+            "isSubscribed": True,
+            "legacyDiscount": False,
+            "legacyId": "enterprise",
+            "name": "Enterprise Website",
+            "price": 0,
+        },
+        "tenant": {"id": "", "name": ""},
+        "tenantUnit": {"id": ""},
+    }
 
 
 # --- recording --------------------------------------------------------------------------------

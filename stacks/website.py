@@ -19,6 +19,8 @@ import pulumi_random as random
 
 from infra import naming
 from infra.components.certificate import SiteCertificate, SiteCertificateArgs
+from infra.components.dns_validation import DnsValidation, DnsValidationArgs
+from infra.components.edge import ZONE_SETTINGS, Edge, EdgeArgs, Origin
 from infra.components.region import HomeDatabase, Region, RegionArgs
 from infra.components.replication import MediaReplication, MediaReplicationArgs, ReplicaBucket
 from infra.config import NAMESPACE, StackConfig, parse_config, raw_config_from_runtime
@@ -36,7 +38,9 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             f"aws-{r.name}",
             region=r.name,
             # Tags for anything a component forgets; components tag explicitly as well.
-            default_tags=aws.ProviderDefaultTagsArgs(tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value)),
+            default_tags=aws.ProviderDefaultTagsArgs(
+                tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value)
+            ),
         )
         for r in cfg.regions
     }
@@ -48,16 +52,31 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         r.name: SiteCertificate(
             r.name,
             SiteCertificateArgs(
-                hostnames=cfg.hostnames, base_tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value)
+                hostnames=cfg.hostnames,
+                base_tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value),
             ),
             in_region(r.name),
         )
         for r in cfg.regions
     }
-    # ACM uses the same validation record for a name in every region of an account.
-    validation_fqdns = certificates[cfg.home_region].validation_records.apply(
-        lambda records: [name.rstrip(".") for name, _, _ in records]
+    zone = (
+        cloudflare.get_zone_output(zone_id=cfg.edge.zone_id)
+        if cfg.edge.zone_id
+        else cloudflare.get_zone_output(
+            filter=cloudflare.GetZoneFilterArgs(match="all", name=cfg.domain)
+        )
     )
+    # ACM uses the same validation record for a name in every region of an account, so the
+    # home region's records validate every region's certificate.
+    validation = DnsValidation(
+        "acm-validation",
+        DnsValidationArgs(
+            zone_id=zone.id,
+            hostnames=cfg.hostnames,
+            certificate=certificates[cfg.home_region],
+        ),
+    )
+    # Origin lock: the load balancers accept only Cloudflare's published ranges.
     cloudflare_ips = cloudflare.get_ip_ranges_output()
     app_secret = _app_secret(cfg)
 
@@ -70,7 +89,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
                 stack=cfg,
                 region=r,
                 certificate_arn=certificates[r.name].certificate.arn,
-                validation_record_fqdns=validation_fqdns,
+                validation_record_fqdns=validation.record_fqdns,
                 ingress_ipv4_cidrs=cloudflare_ips.ipv4_cidrs,
                 ingress_ipv6_cidrs=cloudflare_ips.ipv6_cidrs,
                 app_secret=app_secret,
@@ -104,7 +123,36 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             in_region(cfg.home_region),
         )
 
+    edge = Edge(
+        "edge",
+        EdgeArgs(
+            stack=cfg.stack,
+            zone_id=zone.id,
+            account_id=zone.account.id,
+            hostnames=cfg.hostnames,
+            home_region=cfg.home_region,
+            origins=tuple(
+                Origin(region=name, address=region.web.load_balancer.dns_name)
+                for name, region in regions.items()
+            ),
+            steering=cfg.edge.steering,
+            pool_regions=cfg.edge.pool_regions,
+            health_check_path=cfg.web.health_check_path,
+            cache=cfg.edge.cache,
+            rate_limits=cfg.edge.rate_limits,
+            hsts_max_age=cfg.edge.hsts_max_age,
+        ),
+    )
     return {
+        # What on-call needs at a glance: which pool serves whom, and the zone's TLS posture.
+        "edge": {
+            "zone_id": zone.id,
+            "steering": cfg.edge.steering.value,
+            "pools": {r: p.name for r, p in edge.pools.items()},
+            "region_pools": edge.steering_map,
+            "fallback_pool": cfg.home_region,
+            "zone_settings": ZONE_SETTINGS,
+        },
         "home_region": cfg.home_region,
         "regions": {name: region.outputs for name, region in regions.items()},
     }
