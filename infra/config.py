@@ -21,14 +21,19 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeVar
 
+from pulumi.errors import RunError
+
 NAMESPACE = "python-org"
 SECRET_KEYS = frozenset({"sentryDsn"})
 _MISSING: Any = object()
 T = TypeVar("T")
 
 
-class ConfigError(Exception):
-    """Invalid stack config. `problems` holds one line per bad key."""
+class ConfigError(RunError):
+    """Invalid stack config. `problems` holds one line per bad key.
+
+    A `pulumi.RunError`, so that `pulumi preview`/`up` print the message alone, without the
+    Python traceback an unexpected exception gets."""
 
     def __init__(self, stack: str, problems: list[str]) -> None:
         self.stack = stack
@@ -175,20 +180,26 @@ class StackConfig:
 
 
 @cache
-def aws_regions() -> frozenset[str]:
-    """Commercial AWS regions known to the installed botocore (no network)."""
-    import botocore.session
+def _botocore_loader() -> Any:
+    # The data loader alone: a botocore session would import the whole client machinery.
+    from botocore.loaders import Loader
 
-    return frozenset(botocore.session.get_session().get_available_regions("ec2"))
+    return Loader()
+
+
+@cache
+def aws_regions() -> frozenset[str]:
+    """Commercial AWS regions (partition `aws`) known to the installed botocore (no network)."""
+    endpoints = _botocore_loader().load_data("endpoints")
+    (aws,) = (p for p in endpoints["partitions"] if p["partition"] == "aws")
+    return frozenset(aws["regions"])
 
 
 @cache
 def ec2_instance_types() -> frozenset[str]:
     """EC2 instance types from botocore's EC2 service model (no network)."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("ec2")
-    return frozenset(model.shape_for("InstanceType").enum)
+    model = _botocore_loader().load_service_model("ec2", "service-2")
+    return frozenset(model["shapes"]["InstanceType"]["enum"])
 
 
 @cache

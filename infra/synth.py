@@ -11,13 +11,17 @@ With `preview=True` computed values stay unknown, as in a real `pulumi preview`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.mocks import MockMonitor, Mocks
 
 from infra.graph import SECRET, UNKNOWN, Graph, Resource
@@ -429,6 +433,31 @@ def _make_monitor(mocks: CloudMocks, stack: str) -> Any:
     return RecordingMonitor()
 
 
+@contextlib.contextmanager
+def _linear_output_wait() -> Iterator[None]:
+    """Make the SDK's final wait for outstanding outputs linear instead of quadratic.
+
+    `pulumi.runtime.stack.wait_for_rpcs` (pulumi 3.272) loops `asyncio.wait(pending,
+    FIRST_COMPLETED)` over every pending output task, re-registering a callback on all of them
+    each time one completes: about n^2/10 callbacks, more than half of the synthesis time of the
+    prod stack (measured: 1.47 s -> 0.67 s). Waiting for ALL_COMPLETED gives the same result
+    (the loop still awaits every task, and re-checks for new ones) with one callback per task.
+    Only this harness is patched; the real CLI runs the SDK unchanged."""
+    original = pulumi_stack.asyncio  # type: ignore[attr-defined]
+    shim = types.ModuleType("asyncio_all_completed")
+    shim.__dict__.update(asyncio.__dict__)
+
+    async def wait_all(fs: Any, *, timeout: float | None = None, return_when: Any = None) -> Any:
+        return await asyncio.wait(fs, timeout=timeout, return_when=asyncio.ALL_COMPLETED)
+
+    shim.wait = wait_all  # type: ignore[attr-defined]
+    pulumi_stack.asyncio = shim  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        pulumi_stack.asyncio = original  # type: ignore[attr-defined]
+
+
 def synthesize(
     stack: str,
     *,
@@ -473,7 +502,8 @@ def synthesize(
     )
     pulumi.runtime.set_all_config(dict(raw_config), secret_keys or [])
     try:
-        _sync_await(run_in_stack(program))
+        with _linear_output_wait():
+            _sync_await(run_in_stack(program))
     finally:
         pulumi.runtime.set_all_config({}, [])
         settings.ROOT.set(None)
