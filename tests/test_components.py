@@ -1,0 +1,240 @@
+"""Each component on its own, under the mocks, with hand-made args (no stack config)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infra import cidr
+from infra.components.assets import Assets, AssetsArgs
+from infra.components.database import Database, DatabaseArgs, Role
+from infra.components.edge import EdgeArgs, Origin, failover_order, write_condition
+from infra.components.network import Network, NetworkArgs
+from infra.components.web import render_user_data
+from infra.config import (
+    CacheConfig,
+    DatabaseConfig,
+    NatGateways,
+    RegionConfig,
+    Steering,
+)
+from infra.graph import Graph
+from infra.naming import base_tags
+from infra.synth import synthesize
+
+TAGS = base_tags("unit", "eu-west-1", "staging")
+DB = DatabaseConfig(
+    instance_class="db.t4g.medium",
+    engine_version="16",
+    allocated_storage_gb=20,
+    max_allocated_storage_gb=100,
+    multi_az=False,
+    backup_retention_days=3,
+)
+
+
+def run(build: Callable[[pulumi.ResourceOptions], object], region: str = "eu-west-1") -> Graph:
+    """Synthesize one component on a provider of `region`."""
+
+    def program() -> None:
+        provider = aws.Provider(f"aws-{region}", region=region)
+        build(pulumi.ResourceOptions(providers={"aws": provider}))
+
+    return synthesize("unit", raw_config={}, program=program)
+
+
+def region_config(zones: tuple[str, ...]) -> RegionConfig:
+    return RegionConfig(
+        name="eu-west-1",
+        vpc_cidr=ipaddress.IPv4Network("10.20.0.0/16"),
+        availability_zones=zones,
+        is_home=True,
+    )
+
+
+def network(nat: NatGateways, zones: tuple[str, ...]) -> Graph:
+    args = NetworkArgs(
+        region=region_config(zones), nat_gateways=nat, flow_log_retention_days=30, base_tags=TAGS
+    )
+    return run(lambda opts: Network("eu-west-1", args, opts))
+
+
+ZONES = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+
+
+def test_network_single_nat_serves_every_private_subnet() -> None:
+    g = network(NatGateways.SINGLE, ZONES)
+    (nat,) = g.of_type("aws:ec2/natGateway:NatGateway")
+    private_rts = [r for r in g.of_type("aws:ec2/routeTable:RouteTable") if "-private-" in r.name]
+    assert len(private_rts) == 3
+    assert {rt.inputs["routes"][0]["natGatewayId"] for rt in private_rts} == {nat.outputs["id"]}
+
+
+def test_network_nat_per_az_keeps_egress_in_its_zone() -> None:
+    g = network(NatGateways.ONE_PER_AZ, ZONES)
+    nats = {
+        n.name.removeprefix("eu-west-1-nat-"): n for n in g.of_type("aws:ec2/natGateway:NatGateway")
+    }
+    subnets = {s.outputs["id"]: s for s in g.of_type("aws:ec2/subnet:Subnet")}
+    assert set(nats) == set(ZONES)
+    for zone, nat in nats.items():
+        # The NAT gateway sits in the public subnet of its own zone...
+        assert subnets[nat.inputs["subnetId"]].inputs["availabilityZone"] == zone
+        # ...and the private route table of that zone uses it.
+        rt = g.one("aws:ec2/routeTable:RouteTable", f"eu-west-1-private-{zone}")
+        assert rt.inputs["routes"][0]["natGatewayId"] == nat.outputs["id"]
+
+
+def test_network_children_all_use_the_given_provider() -> None:
+    g = network(NatGateways.SINGLE, ZONES[:2])
+    customs = [r for r in g if r.custom and not r.is_provider]
+    assert customs
+    assert all(r.region == "eu-west-1" for r in customs)
+    assert all(r.parent and "python-org:network:Network" in r.parent for r in customs)
+
+
+def test_adding_a_zone_leaves_existing_subnets_untouched() -> None:
+    two, three = network(NatGateways.ONE_PER_AZ, ZONES[:2]), network(NatGateways.ONE_PER_AZ, ZONES)
+    subnets_two = {s.urn: s.inputs["cidrBlock"] for s in two.of_type("aws:ec2/subnet:Subnet")}
+    subnets_three = {s.urn: s.inputs["cidrBlock"] for s in three.of_type("aws:ec2/subnet:Subnet")}
+    assert set(two.resources) < set(three.resources)  # nothing renamed, only additions
+    assert all(subnets_three[urn] == block for urn, block in subnets_two.items())
+
+
+@given(
+    prefix=st.integers(min_value=16, max_value=24),
+    zones=st.integers(min_value=2, max_value=6),
+    base=st.sampled_from(["10.0.0.0", "172.16.0.0", "192.168.0.0"]),
+)
+def test_subnet_plan_is_disjoint_and_inside_the_vpc(prefix: int, zones: int, base: str) -> None:
+    vpc = ipaddress.IPv4Network(f"{base}/{prefix}")
+    plans = cidr.plan_subnets(vpc, tuple(f"z{i}" for i in range(zones)))
+    nets = [n for p in plans for n in (p.public, p.private)]
+    assert all(n.subnet_of(vpc) and n.prefixlen <= 28 for n in nets)
+    assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
+
+
+def database(role: Role) -> Graph:
+    args = DatabaseArgs(
+        role=role,
+        identifier="pyorg-unit-eu-west-1-db",
+        config=DB,
+        vpc_id="vpc-1",
+        subnet_ids=["subnet-a", "subnet-b"],
+        base_tags=TAGS,
+        source_db_arn=None if role is Role.PRIMARY else "arn:aws:rds:us-east-2:1:db:primary",
+    )
+    return run(lambda opts: Database("eu-west-1", args, opts))
+
+
+def test_database_replica_takes_engine_and_users_from_its_source() -> None:
+    g = database(Role.REPLICA)
+    db = g.one("aws:rds/instance:Instance", "eu-west-1-db")
+    assert db.inputs["replicateSourceDb"] == "arn:aws:rds:us-east-2:1:db:primary"
+    for inherited in ("engine", "engineVersion", "dbName", "username", "allocatedStorage"):
+        assert inherited not in db.inputs
+    assert db.inputs["storageEncrypted"] is True
+    key = g.one("aws:kms/key:Key", "eu-west-1-db-key")
+    assert db.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.protect
+    assert db.protect
+    assert db.retain_on_delete
+
+
+def test_primary_and_replica_share_child_names_so_promotion_is_an_update() -> None:
+    primary, replica = database(Role.PRIMARY), database(Role.REPLICA)
+    assert set(primary.resources) == set(replica.resources)
+
+
+def test_database_parameters_force_tls() -> None:
+    g = database(Role.PRIMARY)
+    (params,) = g.of_type("aws:rds/parameterGroup:ParameterGroup")
+    values = {p["name"]: p["value"] for p in params.inputs["parameters"]}
+    assert values["rds.force_ssl"] == "1"
+    assert params.inputs["family"] == "postgres16"
+
+
+def test_database_args_reject_a_replica_without_source() -> None:
+    with pytest.raises(ValueError, match="a replica needs source_db_arn"):
+        DatabaseArgs(
+            role=Role.REPLICA,
+            identifier="x",
+            config=DB,
+            vpc_id="vpc-1",
+            subnet_ids=[],
+            base_tags=TAGS,
+        )
+
+
+def test_assets_alone_build_two_safe_buckets() -> None:
+    g = run(
+        lambda opts: (
+            Assets(
+                "eu-west-1",
+                AssetsArgs(physical_prefix="pyorg-unit-eu-west-1", base_tags=TAGS),
+                opts,
+            )
+            and None
+        )
+    )
+    buckets = g.of_type("aws:s3/bucket:Bucket")
+    assert sorted(b.inputs["bucketPrefix"] for b in buckets) == [
+        "pyorg-unit-eu-west-1-media-",
+        "pyorg-unit-eu-west-1-static-",
+    ]
+    assert all(b.inputs["forceDestroy"] is False for b in buckets)
+    (policy, _) = g.of_type("aws:s3/bucketPolicy:BucketPolicy")
+    assert '"aws:SecureTransport": "false"' in policy.inputs["policy"]
+    ownership = g.of_type("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert {o.inputs["rule"]["objectOwnership"] for o in ownership} == {"BucketOwnerEnforced"}
+
+
+def test_user_data_template_needs_every_value() -> None:
+    with pytest.raises(ValueError, match="user data template needs"):
+        render_user_data(region="eu-west-1")
+
+
+CACHE = CacheConfig(
+    static_paths=("/static/",), static_edge_ttl=60, html_edge_ttl=10, bypass_paths=("/admin/",)
+)
+
+
+def test_edge_args_reject_a_home_region_without_origin() -> None:
+    with pytest.raises(ValueError, match="home region us-east-2 has no origin"):
+        EdgeArgs(
+            stack="unit",
+            zone_id="z",
+            account_id="a",
+            hostnames=("python.org",),
+            home_region="us-east-2",
+            origins=(Origin(region="eu-west-1", address="lb"),),
+            steering=Steering.GEO,
+            pool_regions={},
+            health_check_path="/",
+            cache=CACHE,
+            rate_limits=(),
+            hsts_max_age=1,
+        )
+
+
+def test_failover_order_is_nearest_then_home_then_by_name() -> None:
+    regions = ["us-east-2", "eu-west-1", "ap-southeast-1", "sa-east-1"]
+    assert failover_order("eu-west-1", "us-east-2", regions) == [
+        "eu-west-1",
+        "us-east-2",
+        "ap-southeast-1",
+        "sa-east-1",
+    ]
+    assert failover_order("us-east-2", "us-east-2", regions)[0:2] == ["us-east-2", "ap-southeast-1"]
+
+
+def test_write_condition_covers_methods_and_paths() -> None:
+    assert write_condition(()) == 'not (http.request.method in {"GET" "HEAD" "OPTIONS"})'
+    assert write_condition(("/admin/",)).endswith('starts_with(http.request.uri.path, "/admin/")')
