@@ -32,6 +32,13 @@ def load_balancer_name(stack: str, region: str) -> str:
     return f"{prefix(stack, region)}"[:32]
 
 
+def origin_hostname(stack: str, region: str, domain: str) -> str:
+    """The hostname that reaches one region's load balancer through Cloudflare, bypassing the
+    load balancer's steering (one label under the zone, so Cloudflare's edge certificate
+    covers it)."""
+    return f"origin-{stack}-{region}.{domain}"
+
+
 def base_tags(stack: str, region: str, environment: str) -> dict[str, str]:
     """Tags every resource carries (policies read `environment` to apply production rules)."""
     return {

@@ -48,11 +48,15 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     def in_region(region: str) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(providers={"aws": providers[region]})
 
+    origin_hosts = {
+        r.name: naming.origin_hostname(cfg.stack, r.name, cfg.domain) for r in cfg.regions
+    }
     certificates = {
         r.name: SiteCertificate(
             r.name,
             SiteCertificateArgs(
                 hostnames=cfg.hostnames,
+                origin_hostname=origin_hosts[r.name],
                 base_tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value),
             ),
             in_region(r.name),
@@ -66,14 +70,13 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             filter=cloudflare.GetZoneFilterArgs(match="all", name=cfg.domain)
         )
     )
-    # ACM uses the same validation record for a name in every region of an account, so the
-    # home region's records validate every region's certificate.
     validation = DnsValidation(
         "acm-validation",
         DnsValidationArgs(
             zone_id=zone.id,
             hostnames=cfg.hostnames,
-            certificate=certificates[cfg.home_region],
+            home_region=cfg.home_region,
+            certificates=certificates,
         ),
     )
     # Origin lock: the load balancers accept only Cloudflare's published ranges.
@@ -89,7 +92,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
                 stack=cfg,
                 region=r,
                 certificate_arn=certificates[r.name].certificate.arn,
-                validation_record_fqdns=validation.record_fqdns,
+                validation_record_fqdns=validation.record_fqdns(r.name),
                 ingress_ipv4_cidrs=cloudflare_ips.ipv4_cidrs,
                 ingress_ipv6_cidrs=cloudflare_ips.ipv6_cidrs,
                 app_secret=app_secret,
@@ -132,7 +135,11 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             hostnames=cfg.hostnames,
             home_region=cfg.home_region,
             origins=tuple(
-                Origin(region=name, address=region.web.load_balancer.dns_name)
+                Origin(
+                    region=name,
+                    address=region.web.load_balancer.dns_name,
+                    hostname=origin_hosts[name],
+                )
                 for name, region in regions.items()
             ),
             steering=cfg.edge.steering,

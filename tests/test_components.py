@@ -214,7 +214,7 @@ def test_edge_args_reject_a_home_region_without_origin() -> None:
             account_id="a",
             hostnames=("python.org",),
             home_region="us-east-2",
-            origins=(Origin(region="eu-west-1", address="lb"),),
+            origins=(Origin(region="eu-west-1", address="lb", hostname="origin.python.org"),),
             steering=Steering.GEO,
             pool_regions={},
             health_check_path="/",

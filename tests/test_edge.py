@@ -40,7 +40,7 @@ def test_one_pool_per_region_whose_origin_is_that_regions_load_balancer(prod: Gr
         assert origin["address"] == alb_dns(prod, region)
         assert origin["address"].endswith(f".{region}.elb.amazonaws.com")
         assert origin["enabled"] is True
-        assert origin["header"]["hosts"] == ["python.org"]
+        assert "header" not in origin  # would override the write-pinning origin rule
         assert pool.inputs["name"] == f"python-org-prod-{region}"
 
 
@@ -76,31 +76,33 @@ def test_load_balancer_per_hostname_steers_by_geo_with_home_fallback(prod: Graph
         assert i["adaptiveRouting"] == {"failoverAcrossPools": True}
 
 
-def test_writes_are_pinned_to_the_home_region(prod: Graph) -> None:
-    names = pool_region_by_id(prod)
-    for lb in prod.of_type(LB):
-        (rule,) = lb.inputs["rules"]
-        assert 'not (http.request.method in {"GET" "HEAD" "OPTIONS"})' in rule["condition"]
-        assert 'starts_with(http.request.uri.path, "/admin/")' in rule["condition"]
-        assert rule["overrides"]["steeringPolicy"] == "off"
-        assert names[rule["overrides"]["defaultPools"][0]] == "us-east-2"
+def test_writes_are_pinned_to_the_home_regions_origin_by_an_origin_rule(prod: Graph) -> None:
+    (rule,) = _ruleset(prod, "http_request_origin")["rules"]
+    assert rule["action"] == "route"
+    assert rule["actionParameters"] == {"origin": {"host": "origin-prod-us-east-2.python.org"}}
+    assert 'not (http.request.method in {"GET" "HEAD" "OPTIONS"})' in rule["expression"]
+    assert 'starts_with(http.request.uri.path, "/admin/")' in rule["expression"]
+    # Load balancer rules are ignored under geo steering: none are declared.
+    assert all("rules" not in lb.inputs for lb in prod.of_type(LB))
 
 
 def test_hostnames_have_proxied_records_and_validation_records_are_dns_only(
     prod: Graph,
 ) -> None:
     records = prod.of_type(RECORD)
-    proxied = {r.inputs["name"]: r for r in records if r.inputs["proxied"]}
-    assert set(proxied) == {"python.org", "www.python.org"}
-    assert all(r.inputs["content"] == alb_dns(prod, "us-east-2") for r in proxied.values())
+    proxied = {r.inputs["name"]: r.inputs["content"] for r in records if r.inputs["proxied"]}
+    home = alb_dns(prod, "us-east-2")
+    assert proxied == {
+        "python.org": home,
+        "www.python.org": home,
+        **{f"origin-prod-{r}.python.org": alb_dns(prod, r) for r in prod.outputs["regions"]},
+    }
     validation = [r for r in records if not r.inputs["proxied"]]
-    assert len(validation) == 2
-    (cert,) = [
-        c for c in prod.of_type("aws:acm/certificate:Certificate") if c.region == "us-east-2"
-    ]
+    assert len(validation) == 2 + 3  # the public names once, each region's origin name
     expected = {
         (o["resourceRecordName"].rstrip("."), o["resourceRecordValue"].rstrip("."))
-        for o in cert.outputs["domainValidationOptions"]
+        for c in prod.of_type("aws:acm/certificate:Certificate")
+        for o in c.outputs["domainValidationOptions"]
     }
     assert {(r.inputs["name"], r.inputs["content"]) for r in validation} == expected
     assert all(r.inputs["type"] == "CNAME" for r in validation)
@@ -109,13 +111,18 @@ def test_hostnames_have_proxied_records_and_validation_records_are_dns_only(
 def test_every_regions_certificate_validation_waits_on_the_cloudflare_records(
     prod: Graph,
 ) -> None:
-    validation_urns = {r.urn for r in prod.of_type(RECORD) if not r.inputs["proxied"]}
-    validation_names = {r.inputs["name"] for r in prod.of_type(RECORD) if not r.inputs["proxied"]}
+    records = {r.inputs["name"]: r for r in prod.of_type(RECORD) if not r.inputs["proxied"]}
+    certs = {c.region: c for c in prod.of_type("aws:acm/certificate:Certificate")}
     checks = prod.of_type("aws:acm/certificateValidation:CertificateValidation")
     assert len(checks) == 3
     for check in checks:
-        assert set(check.inputs["validationRecordFqdns"]) == validation_names
-        assert validation_urns <= set(check.dependencies)
+        assert check.region
+        names = {
+            o["resourceRecordName"].rstrip(".")
+            for o in certs[check.region].outputs["domainValidationOptions"]
+        }
+        assert set(check.inputs["validationRecordFqdns"]) == names
+        assert {records[n].urn for n in names} <= set(check.dependencies)
 
 
 def test_zone_settings_enforce_strict_tls_and_hsts(prod: Graph) -> None:
@@ -124,7 +131,7 @@ def test_zone_settings_enforce_strict_tls_and_hsts(prod: Graph) -> None:
     assert settings["min_tls_version"] == "1.2"
     assert settings["always_use_https"] == "on"
     assert settings["http3"] == "on"
-    assert settings["brotli"] == "on"
+    assert "brotli" not in settings  # retired by Cloudflare: a compression rule instead
     hsts = settings["security_header"]["strict_transport_security"]
     assert hsts["enabled"] is True
     assert hsts["max_age"] >= 31536000
@@ -150,6 +157,13 @@ def test_cache_rules_long_ttl_for_static_short_for_html_bypass_last(prod: Graph)
     for path in ("/admin/", "/accounts/", "/users/"):
         assert f'starts_with(http.request.uri.path, "{path}")' in bypass["expression"]
     assert all(r["action"] == "set_cache_settings" for r in (html, static, bypass))
+
+
+def test_brotli_is_preferred_by_a_compression_rule(prod: Graph) -> None:
+    (rule,) = _ruleset(prod, "http_response_compression")["rules"]
+    assert rule["action"] == "compress_response"
+    assert rule["expression"] == "true"
+    assert [a["name"] for a in rule["actionParameters"]["algorithms"]] == ["brotli", "gzip"]
 
 
 def test_waf_deploys_the_managed_rulesets(prod: Graph) -> None:

@@ -169,7 +169,7 @@ def test_http_listener_only_redirects_to_https(prod: Graph) -> None:
 def test_certificate_covers_every_public_hostname(prod: Graph) -> None:
     for cert in prod.of_type("aws:acm/certificate:Certificate"):
         names = {cert.inputs["domainName"], *cert.inputs.get("subjectAlternativeNames", [])}
-        assert names == {"python.org", "www.python.org"}
+        assert names == {"python.org", "www.python.org", f"origin-prod-{cert.region}.python.org"}
         assert cert.inputs["validationMethod"] == "DNS"
 
 

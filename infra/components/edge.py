@@ -5,12 +5,16 @@ Builds, for the zone:
   origin pool per region (its origin is that region's load balancer), and a proxied load
   balancer per public hostname that steers by geography (each Cloudflare region to the pool of
   the AWS region mapped in config, then the home region, then the rest) or by latency, with the
-  home region as fallback pool and writes (non-GET/HEAD, admin and account paths) pinned to the
-  home region, where the database primary is;
+  home region as fallback pool;
+- writes pinned to the home region, where the database primary is: an origin rule sends
+  non-GET/HEAD/OPTIONS requests and the admin and account paths to the home region's origin
+  hostname. (Not a load balancer rule: Cloudflare ignores those under geo steering.)
 - proxied DNS records for every public hostname (pointing at the home region's load balancer:
-  the answer if a load balancer is ever disabled; while one exists it takes precedence);
+  the answer if a load balancer is ever disabled; while one exists it takes precedence), and
+  one per region for its origin hostname (`origin-<stack>-<region>`), which reaches that region
+  alone: the target of the write rule, and on-call's way to test one region;
 - TLS and zone settings: SSL full (strict), minimum TLS 1.2, TLS 1.3, always HTTPS, HSTS,
-  HTTP/3, Brotli;
+  HTTP/3; Brotli as a compression rule (the old zone setting is retired);
 - cache rules (long edge TTL for static and media, a short one for anonymous HTML, bypass for
   authenticated and admin paths), the Cloudflare managed WAF rulesets, and rate limits.
 
@@ -41,15 +45,19 @@ ZONE_SETTINGS: dict[str, Any] = {
     "always_use_https": "on",
     "automatic_https_rewrites": "on",
     "http3": "on",
-    "brotli": "on",
     "0rtt": "off",  # 0-RTT data can be replayed
+    # No "brotli" setting: Cloudflare retired it (API end of life 2024-06-14); Brotli is
+    # declared as a compression rule instead (see `_compression`).
 }
+# Preferred response encodings, first match wins.
+COMPRESSION = ("brotli", "gzip")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Origin:
     region: str
     address: pulumi.Input[str]  # the region's load balancer DNS name
+    hostname: str  # the proxied name that reaches this region alone
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,7 +132,9 @@ class Edge(pulumi.ComponentResource):
                         address=origin.address,
                         enabled=True,
                         weight=1,
-                        header=cloudflare.LoadBalancerPoolOriginHeaderArgs(hosts=[primary_host]),
+                        # No Host header override: requests keep the public Host (which the
+                        # regional certificate covers), and a load balancer header override
+                        # would take precedence over the write-pinning origin rule.
                     )
                 ],
                 monitor=self.monitor.id,
@@ -162,36 +172,33 @@ class Edge(pulumi.ComponentResource):
                     failover_across_pools=True
                 ),
                 session_affinity="none",
-                rules=[
-                    cloudflare.LoadBalancerRuleArgs(
-                        name="writes-to-home-region",
-                        priority=0,
-                        condition=write_condition(args.cache.bypass_paths),
-                        overrides=cloudflare.LoadBalancerRuleOverridesArgs(
-                            steering_policy="off",
-                            default_pools=self._failover_order(args.home_region, args),
-                            fallback_pool=home_pool,
-                        ),
-                    )
-                ],
                 opts=child,
             )
             for host in args.hostnames
         }
-        home_address = next(o.address for o in args.origins if o.region == args.home_region)
-        for host in args.hostnames:
+        home = next(o for o in args.origins if o.region == args.home_region)
+        records = [
+            (host, home.address, "Fallback; the load balancer of the same name takes precedence")
+            for host in args.hostnames
+        ] + [
+            (o.hostname, o.address, f"The {o.region} load balancer alone, bypassing steering")
+            for o in args.origins
+        ]
+        for host, address, comment in records:
             cloudflare.DnsRecord(
                 f"{name}-{host}",
                 zone_id=args.zone_id,
                 name=host,
                 type="CNAME",
-                content=home_address,
+                content=address,
                 proxied=True,
                 ttl=1,  # automatic: required for proxied records
-                comment="Fallback answer; the load balancer of the same name takes precedence",
+                comment=comment,
                 opts=child,
             )
+        self._pin_writes(name, args, home.hostname)
         self._zone_settings(name, args)
+        self._compression(name, args)
         self._cache_rules(name, args)
         self._waf(name, args)
         self.register_outputs(
@@ -229,6 +236,56 @@ class Edge(pulumi.ComponentResource):
                 }
             },
             opts=child,
+        )
+
+    def _pin_writes(self, name: str, args: EdgeArgs, home_hostname: str) -> None:
+        """Only the home region can write: its database is the primary."""
+        cloudflare.Ruleset(
+            f"{name}-origin",
+            zone_id=args.zone_id,
+            kind="zone",
+            phase="http_request_origin",
+            name="python.org origin rules",
+            description="Managed by Pulumi (python-org-infra)",
+            rules=[
+                cloudflare.RulesetRuleArgs(
+                    description=f"Writes to the home region ({args.home_region})",
+                    expression=write_condition(args.cache.bypass_paths),
+                    action="route",
+                    action_parameters=cloudflare.RulesetRuleActionParametersArgs(
+                        # DNS override only: Host and SNI stay the public name, which the
+                        # home region's certificate covers.
+                        origin=cloudflare.RulesetRuleActionParametersOriginArgs(host=home_hostname),
+                    ),
+                    enabled=True,
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _compression(self, name: str, args: EdgeArgs) -> None:
+        cloudflare.Ruleset(
+            f"{name}-compression",
+            zone_id=args.zone_id,
+            kind="zone",
+            phase="http_response_compression",
+            name="python.org compression",
+            description="Managed by Pulumi (python-org-infra)",
+            rules=[
+                cloudflare.RulesetRuleArgs(
+                    description="Brotli, else gzip",
+                    expression="true",
+                    action="compress_response",
+                    action_parameters=cloudflare.RulesetRuleActionParametersArgs(
+                        algorithms=[
+                            cloudflare.RulesetRuleActionParametersAlgorithmArgs(name=a)
+                            for a in COMPRESSION
+                        ]
+                    ),
+                    enabled=True,
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _cache_rules(self, name: str, args: EdgeArgs) -> None:
