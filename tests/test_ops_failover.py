@@ -1,0 +1,265 @@
+"""scripts/failover against moto: the dry run, the promotion, the refusals, the runbook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.rds.models import rds_backends
+
+from infra import naming
+from infra.cli.failover import main
+from infra.config import StackConfig
+from infra.ops.failover import RUNBOOK, Plan, config_change, runbook_steps
+from tests.ops_fixtures import (
+    FakeClock,
+    Hooks,
+    deploy,
+    fixture_aws_env,  # noqa: F401 (fixture)
+    fixture_hooks,  # noqa: F401 (fixture)
+    fixture_mocked,  # noqa: F401 (fixture)
+    fixture_prod_cfg,  # noqa: F401 (fixture)
+    region_down,
+)
+
+REPLICA = "pyorg-prod-eu-west-1-db"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["prod", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def moto_instance(region: str, ident: str) -> Any:
+    return rds_backends[DEFAULT_ACCOUNT_ID][region].databases[ident]
+
+
+def count_calls(hooks: Hooks, event: str) -> list[int]:
+    calls: list[int] = []
+    hooks.on(event, lambda **_: calls.append(1))
+    return calls
+
+
+def promotion_completes(after_polls: int = 0) -> Any:
+    """after-call handler for DescribeDBInstances: RDS's view of a promotion in progress.
+
+    moto promotes at once but keeps ReadReplicaSourceDBInstanceIdentifier on the promoted
+    instance, where RDS drops it when the promotion completes. This reports `modifying` for
+    the first `after_polls` answers after the promotion, then drops the stale field, reading
+    moto's own record (`is_replica`) of whether the instance is still a replica."""
+    seen: list[int] = []
+
+    def handler(parsed: dict[str, Any], **_: Any) -> None:
+        for db in parsed.get("DBInstances", []):
+            ident = db["DBInstanceIdentifier"]
+            region = db["DBInstanceArn"].split(":")[3]
+            stale = "ReadReplicaSourceDBInstanceIdentifier" in db
+            if not stale or moto_instance(region, ident).is_replica:
+                continue
+            seen.append(1)
+            if len(seen) <= after_polls:
+                db["DBInstanceStatus"] = "modifying"
+            else:
+                db.pop("ReadReplicaSourceDBInstanceIdentifier", None)
+
+    return handler
+
+
+def test_dry_run_changes_nothing_and_says_what_to_do(
+    prod_cfg: StackConfig, hooks: Hooks, mocked: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = deploy(prod_cfg, web=False, lag={"eu-west-1": 3.0})
+    promotions = count_calls(hooks, "before-call.rds.PromoteReadReplica")
+
+    code, out, err = run(capsys, "eu-west-1")
+
+    assert code == 0, err
+    assert promotions == []
+    assert moto_instance("eu-west-1", REPLICA).is_replica
+    assert d.db("eu-west-1")["ReadReplicaSourceDBInstanceIdentifier"] == d.primary_arn
+    lines = out.splitlines()
+    assert lines[0] == "Failover of stack 'prod' to eu-west-1 (home region: us-east-2)"
+    assert f"  replica      {REPLICA} (available)" in lines
+    assert f"  follows      {d.primary_arn}" in lines
+    assert "  replica lag  3s at the last datapoint: up to that many seconds" in out
+    assert "  old primary  pyorg-prod-us-east-2-db in us-east-2: available" in lines
+    assert "WARNING      the old primary is available: stop writes to it" in out
+    assert "also         the replica in ap-southeast-1 follows the old primary" in out
+    assert f"DRY RUN: would promote {REPLICA} to a standalone primary" in out
+    assert "Nothing was changed; run again with --execute to promote." in out
+    assert "  python-org:homeRegion: us-east-2 -> eu-west-1" in lines
+    assert "  python-org:regions: remove us-east-2 (re-add it later as a new replica" in out
+    assert "  python-org:edge.poolRegions: ENAM, NSAM, SSAM, WNAM: us-east-2 -> eu-west-1" in lines
+    assert "would not validate" not in out
+    assert "  3. Promote: scripts/failover prod eu-west-1 --execute." in lines
+    assert "  4. Change Pulumi.prod.yaml as the script prints." in lines
+    assert "<" not in out.split("Runbook (docs/runbook-regional-failover.md):")[1]
+
+
+def test_execute_promotes_and_waits_until_it_is_a_primary(
+    prod_cfg: StackConfig, hooks: Hooks, mocked: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = deploy(prod_cfg, web=False)
+    hooks.on("after-call.rds.DescribeDBInstances", promotion_completes(after_polls=2))
+
+    code, out, err = run(capsys, "eu-west-1", "--execute", "--poll-interval", "30")
+
+    assert code == 0, err
+    assert not moto_instance("eu-west-1", REPLICA).is_replica
+    promoted = d.db("eu-west-1")
+    assert promoted["BackupRetentionPeriod"] == prod_cfg.database.backup_retention_days
+    assert f"PROMOTED: {REPLICA} is a standalone primary in eu-west-1 (available)." in out
+    assert "DRY RUN" not in out
+    assert err.splitlines() == [
+        f"… promotion of {REPLICA}: modifying, still a replica (0s)",
+        f"✓ promotion of {REPLICA}: available (1m00s)",
+    ]
+    assert mocked.sleeps == [30, 30]
+    # The replica is no longer one: a second run refuses.
+    code, _, err = run(capsys, "eu-west-1", "--execute")
+    assert code == 1
+    assert "is not a read replica (already promoted?)" in err
+
+
+def test_promotion_that_does_not_finish_times_out(
+    prod_cfg: StackConfig, hooks: Hooks, mocked: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy(prod_cfg, web=False)
+    hooks.on("after-call.rds.DescribeDBInstances", promotion_completes(after_polls=1000))
+
+    code, out, err = run(
+        capsys, "eu-west-1", "--execute", "--timeout", "300", "--poll-interval", "60"
+    )
+
+    assert code == 1
+    assert "PROMOTED" not in out
+    last = err.splitlines()[-1]
+    assert last.startswith(
+        f"error: timed out after 5m00s waiting for promotion of {REPLICA} "
+        "(last: modifying, still a replica); the promotion was requested"
+    )
+    assert "do not run --execute again" in last
+    assert mocked.sleeps == [60] * 5
+
+
+@pytest.mark.parametrize(
+    ("region", "replicas", "message"),
+    [
+        (
+            "us-east-2",
+            True,
+            "error: refusing: us-east-2 is the home region of stack 'prod', its database is "
+            "the primary and there is no replica to promote (replica regions: eu-west-1, "
+            "ap-southeast-1)",
+        ),
+        (
+            "eu-west-1",
+            {"eu-west-1": False},
+            "error: refusing: eu-west-1 has no database 'pyorg-prod-eu-west-1-db', so no "
+            "replica to promote",
+        ),
+    ],
+)
+def test_refuses_a_region_without_a_replica(
+    prod_cfg: StackConfig,
+    mocked: FakeClock,
+    capsys: pytest.CaptureFixture[str],
+    region: str,
+    replicas: Any,
+    message: str,
+) -> None:
+    deploy(prod_cfg, web=False, replicas=replicas)
+
+    code, out, err = run(capsys, region, "--execute")
+
+    assert code == 1
+    assert out == ""
+    assert err.strip() == message
+
+
+def test_refuses_a_standalone_instance(
+    prod_cfg: StackConfig, mocked: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = deploy(prod_cfg, web=False, replicas={"eu-west-1": False})
+    d.client("rds", "eu-west-1").create_db_instance(
+        DBInstanceIdentifier=REPLICA,
+        Engine="postgres",
+        DBInstanceClass="db.r7g.large",
+        AllocatedStorage=20,
+        MasterUsername="someone",
+        MasterUserPassword="not-a-secret",
+    )
+
+    code, _, err = run(capsys, "eu-west-1", "--execute")
+
+    assert code == 1
+    assert err.strip() == (
+        f"error: refusing: {REPLICA} in eu-west-1 is not a read replica (already promoted?); "
+        "there is nothing to promote"
+    )
+
+
+def test_unknown_region_is_a_usage_error(
+    prod_cfg: StackConfig, mocked: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "us-west-2")
+
+    assert code == 2
+    assert out == ""
+    assert err.strip() == (
+        "error: region 'us-west-2' is not in stack 'prod' "
+        "(regions: us-east-2, eu-west-1, ap-southeast-1)"
+    )
+
+
+def test_home_region_down_still_fails_over(
+    prod_cfg: StackConfig, hooks: Hooks, mocked: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy(prod_cfg, web=False, lag={"eu-west-1": None})
+    hooks.on("after-call.rds.DescribeDBInstances", promotion_completes())
+    attempts: list[str] = []
+    hooks.on("before-send", region_down("us-east-2", attempts), first=True)
+
+    code, out, err = run(capsys, "eu-west-1", "--execute")
+
+    assert code == 0, err
+    assert not moto_instance("eu-west-1", REPLICA).is_replica
+    assert "  old primary  pyorg-prod-us-east-2-db in us-east-2: not answering (us-east-2: " in out
+    assert "WARNING" not in out
+    assert "replica lag  unknown (no ReplicaLag datapoint in the last 10 minutes)" in out
+    assert attempts  # the old primary was asked, and did not answer
+
+
+def test_the_config_change_validates_for_every_stack() -> None:
+    prod = config_change("prod", "ap-southeast-1")
+    assert prod.problems == ()
+    assert prod.lines[0] == "python-org:homeRegion: us-east-2 -> ap-southeast-1"
+    staging = config_change("staging", "eu-west-1")
+    assert staging.problems == ()
+    assert "python-org:regions: remove us-east-2" in staging.lines[1]
+
+
+def test_runbook_steps_come_from_the_runbook() -> None:
+    plan = Plan(
+        stack="prod",
+        region="eu-west-1",
+        old_home="us-east-2",
+        replica_id=naming.db_identifier("prod", "eu-west-1"),
+        replica_status="available",
+        source="",
+        lag_seconds=None,
+        primary_state="",
+        primary_available=False,
+        backup_retention_days=14,
+        other_replicas=(),
+    )
+    steps = runbook_steps(plan)
+    text = RUNBOOK.read_text()
+    assert len(steps) == text.split("## Steps", 1)[1].count("**\n")
+    assert [s.split(".", 1)[0] for s in steps] == [str(n) for n in range(1, len(steps) + 1)]
+    assert steps[1] == "2. Dry run: scripts/failover prod eu-west-1."
+    assert all("<" not in s for s in steps)
+    for heading in ("### RPO", "### RTO", "### The master secret", "### The old primary"):
+        assert heading in text
