@@ -106,6 +106,16 @@ def _generic(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[
     return rid, {"arn": _arn("mock", region, rid)}
 
 
+def _named(service: str, kind: str) -> Answer:
+    """Resources whose name is their id (RDS subnet and parameter groups, ...)."""
+
+    def answer(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+        physical = inputs.get("name") or f"{name}-{_h(name, region, n=7)}"
+        return physical, {"name": physical, "arn": _arn(service, region, f"{kind}:{physical}")}
+
+    return answer
+
+
 def _typed(prefix: str, service: str, kind: str) -> Answer:
     def answer(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
         rid = f"{prefix}-{_h(name, region, n=17)}"
@@ -227,6 +237,8 @@ _ANSWERS: dict[str, Answer] = {
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
     "aws:rds/instance:Instance": _db_instance,
+    "aws:rds/subnetGroup:SubnetGroup": _named("rds", "subgrp"),
+    "aws:rds/parameterGroup:ParameterGroup": _named("rds", "pg"),
     "aws:acm/certificate:Certificate": _certificate,
     "aws:kms/key:Key": _kms_key,
     "aws:iam/role:Role": _iam_role,

@@ -8,7 +8,7 @@ import pytest
 
 from infra.components.edge import CLOUDFLARE_MANAGED_RULESET, OWASP_CORE_RULESET
 from infra.graph import UNKNOWN, Graph, Resource
-from infra.stackfile import load_stack_config
+from infra.stackfile import load_stack_config, stack_names
 from tests.conftest import SynthVariant
 
 POOL = "cloudflare:index/loadBalancerPool:LoadBalancerPool"
@@ -138,6 +138,29 @@ def test_zone_settings_enforce_strict_tls_and_hsts(prod: Graph) -> None:
     assert hsts["include_subdomains"] is True
 
 
+def test_every_stack_has_a_zone_of_its_own(prod: Graph, staging: Graph) -> None:
+    """Zone settings and a zone's phase rulesets exist once per zone: two stacks declaring them
+    in one zone would overwrite each other on every deploy."""
+    stacks = {name: load_stack_config(name) for name in stack_names()}
+    domains = [cfg.domain for cfg in stacks.values()]
+    assert len(set(domains)) == len(domains), domains
+    zones = {g.outputs["edge"]["zone_id"] for g in (prod, staging)}
+    assert len(zones) == 2
+
+
+def test_hsts_preload_only_with_a_max_age_the_preload_list_accepts(
+    prod: Graph, staging: Graph
+) -> None:
+    def hsts(g: Graph) -> dict[str, Any]:
+        (setting,) = [s for s in g.of_type(SETTING) if s.inputs["settingId"] == "security_header"]
+        value: dict[str, Any] = setting.inputs["value"]["strict_transport_security"]
+        return value
+
+    assert hsts(prod)["preload"] is True
+    assert hsts(prod)["max_age"] >= 31536000
+    assert hsts(staging)["preload"] is False  # one day: the preload list would reject it
+
+
 def _ruleset(g: Graph, phase: str) -> dict[str, Any]:
     (ruleset,) = [r for r in g.of_type(RULESET) if r.inputs["phase"] == phase]
     return ruleset.inputs
@@ -188,6 +211,10 @@ def test_rate_limits_on_login_and_upload_from_config(prod: Graph) -> None:
 def test_staging_edge_serves_its_own_hostname(staging: Graph) -> None:
     lbs = staging.of_type(LB)
     assert {lb.inputs["name"] for lb in lbs} == {"staging.python.org"}
+    (rule,) = _ruleset(staging, "http_request_origin")["rules"]
+    assert rule["actionParameters"]["origin"]["host"] == (
+        "origin-staging-us-east-2.staging.python.org"
+    )
     assert len(staging.of_type(POOL)) == 2
     (login,) = _ruleset(staging, "http_ratelimit")["rules"]
     assert login["ratelimit"]["requestsPerPeriod"] == 20

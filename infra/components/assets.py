@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.aliases import inherited_aliases
 from infra.naming import tags
 
 KINDS = ("static", "media")
@@ -42,7 +43,6 @@ class Assets(pulumi.ComponentResource):
         self, name: str, args: AssetsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("python-org:assets:Assets", name, None, opts)
-        keep = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
 
         def t(role: str) -> dict[str, str]:
             return tags(args.base_tags, "assets", f"{name}-{role}")
@@ -53,7 +53,7 @@ class Assets(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=t("assets-key"),
-            opts=keep,
+            opts=self._keep(f"{name}-assets-key"),
         )
         aws.kms.Alias(
             f"{name}-assets-key",
@@ -66,10 +66,19 @@ class Assets(pulumi.ComponentResource):
             {f"{kind}_bucket": b.bucket.bucket for kind, b in self.buckets.items()}
         )
 
+    def _keep(self, child_name: str) -> pulumi.ResourceOptions:
+        """Options of a child whose loss loses data: protected, retained on delete, and keeping
+        its URN when this component is renamed or moved."""
+        return pulumi.ResourceOptions(
+            parent=self,
+            protect=True,
+            retain_on_delete=True,
+            aliases=inherited_aliases(self, child_name),
+        )
+
     def _bucket(self, name: str, kind: str, args: AssetsArgs, t: object) -> Bucket:
         assert callable(t)
         child = pulumi.ResourceOptions(parent=self)
-        keep = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
         role = f"{name}-{kind}"
         bucket = aws.s3.Bucket(
             role,
@@ -78,7 +87,7 @@ class Assets(pulumi.ComponentResource):
             bucket_prefix=f"{args.physical_prefix}-{kind}-",
             force_destroy=False,
             tags=t(kind),
-            opts=keep,
+            opts=self._keep(role),
         )
         aws.s3.BucketOwnershipControls(
             role,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.aliases import inherited_aliases
 from infra.config import DatabaseConfig
 from infra.naming import tags
 
@@ -59,10 +60,19 @@ class Database(pulumi.ComponentResource):
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("python-org:database:Database", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        # Losing these loses data: never delete or replace them by accident.
-        keep = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
         cfg = args.config
+
+        child = pulumi.ResourceOptions(parent=self)
+
+        def keep(child_name: str) -> pulumi.ResourceOptions:
+            # Losing these loses data: never delete or replace them by accident, nor by
+            # renaming or moving this component.
+            return pulumi.ResourceOptions(
+                parent=self,
+                protect=True,
+                retain_on_delete=True,
+                aliases=inherited_aliases(self, child_name),
+            )
 
         def t(role: str) -> dict[str, str]:
             return tags(args.base_tags, "database", f"{name}-{role}", role=args.role.value)
@@ -73,7 +83,7 @@ class Database(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=t("db-key"),
-            opts=keep,
+            opts=keep(f"{name}-db-key"),
         )
         aws.kms.Alias(
             f"{name}-db-key",
@@ -156,7 +166,7 @@ class Database(pulumi.ComponentResource):
             apply_immediately=False,
             tags=t("db"),
             opts=pulumi.ResourceOptions.merge(
-                keep, pulumi.ResourceOptions(ignore_changes=["dbName", "username"])
+                keep(f"{name}-db"), pulumi.ResourceOptions(ignore_changes=["dbName", "username"])
             ),
         )
         self.register_outputs({"endpoint": self.instance.endpoint, "arn": self.instance.arn})

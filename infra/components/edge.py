@@ -49,6 +49,7 @@ ZONE_SETTINGS: dict[str, Any] = {
     # No "brotli" setting: Cloudflare retired it (API end of life 2024-06-14); Brotli is
     # declared as a compression rule instead (see `_compression`).
 }
+HSTS_PRELOAD_MIN_AGE = 31536000
 # Preferred response encodings, first match wins.
 COMPRESSION = ("brotli", "gzip")
 
@@ -231,7 +232,8 @@ class Edge(pulumi.ComponentResource):
                     "enabled": True,
                     "max_age": args.hsts_max_age,
                     "include_subdomains": True,
-                    "preload": True,
+                    # The browsers' preload list takes only max-ages of a year or more.
+                    "preload": args.hsts_max_age >= HSTS_PRELOAD_MIN_AGE,
                     "nosniff": True,
                 }
             },

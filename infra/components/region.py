@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 
 from infra import naming
+from infra.aliases import inherited_aliases
 from infra.components.assets import Assets, AssetsArgs
 from infra.components.database import DB_NAME, PORT, Database, DatabaseArgs, Role
 from infra.components.network import Network, NetworkArgs
@@ -54,7 +55,9 @@ class Region(pulumi.ComponentResource):
         self, name: str, args: RegionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("python-org:region:Region", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # Every child component is named `name`: one set of aliases carries a rename or move
+        # of this region down to them, and from them to their stateful children.
+        child = pulumi.ResourceOptions(parent=self, aliases=inherited_aliases(self, name))
         cfg, region = args.stack, args.region
         base = naming.base_tags(cfg.stack, region.name, cfg.environment.value)
 
