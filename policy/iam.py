@@ -21,7 +21,9 @@ ATTACHMENTS = (
 )
 ADMIN_MANAGED_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
 # AWS-managed policies we attach on purpose: maintained by AWS, no broader than a copy would be.
-ALLOWED_MANAGED_POLICIES = ("AmazonSSMManagedInstanceCore",)
+# AmazonSSMManagedInstanceCore: Session Manager instead of SSH.
+# AmazonRDSEnhancedMonitoringRole: the service role AWS defines for RDS Enhanced Monitoring.
+ALLOWED_MANAGED_POLICIES = ("AmazonSSMManagedInstanceCore", "AmazonRDSEnhancedMonitoringRole")
 AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
 
 # Actions that, allowed on every resource, escalate privileges, expose credentials, exfiltrate

@@ -658,8 +658,6 @@ def test_advisory_rules_on_the_real_stacks_are_the_known_gaps(prod: Graph, stagi
     """The advisory findings the closing note reports; a new one is a decision to make."""
     known_gaps = {
         "bucket-access-logging",
-        "bucket-lifecycle",
-        "database-enhanced-monitoring",
         "secret-cmk",
         "log-group-kms",
         "alb-access-logs",

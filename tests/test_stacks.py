@@ -89,6 +89,7 @@ def test_resources_that_accept_tags_are_given_them(prod: Graph) -> None:
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "aws:s3/bucketPolicy:BucketPolicy",
         "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     }
     untagged = {r.type for r in aws_resources(prod) if "tags" not in r.inputs} - untaggable
     assert not untagged
@@ -350,6 +351,29 @@ def test_buckets_are_versioned_encrypted_private_and_kept(prod: Graph) -> None:
             "restrictPublicBuckets",
         )
         assert all(pab[bucket_id].inputs[f] is True for f in flags)
+
+
+def test_buckets_abort_stale_uploads_and_never_expire_old_versions(prod: Graph) -> None:
+    configs = prod.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    assert {c.inputs["bucket"] for c in configs} == {
+        b.outputs["bucket"] for b in prod.of_type("aws:s3/bucket:Bucket")
+    }
+    for config in configs:
+        rules = {r["id"]: r for r in config.inputs["rules"]}
+        assert rules["abort-incomplete-uploads"]["abortIncompleteMultipartUpload"] == {
+            "daysAfterInitiation": 7
+        }
+        assert all(
+            "expiration" not in r and "noncurrentVersionExpiration" not in r for r in rules.values()
+        )
+
+
+def test_databases_publish_enhanced_monitoring(prod: Graph) -> None:
+    roles = {r.outputs["arn"]: r for r in prod.of_type("aws:iam/role:Role")}
+    for db in prod.of_type(RDS):
+        assert db.inputs["monitoringInterval"] == 60
+        role = roles[db.inputs["monitoringRoleArn"]]
+        assert "monitoring.rds.amazonaws.com" in role.inputs["assumeRolePolicy"]
 
 
 def test_media_replicates_from_home_to_every_other_region(prod: Graph) -> None:

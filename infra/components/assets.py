@@ -126,6 +126,34 @@ class Assets(pulumi.ComponentResource):
             ],
             opts=child,
         )
+        aws.s3.BucketLifecycleConfiguration(
+            role,
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="abort-incomplete-uploads",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                ),
+                # Old versions are what protects against a bad deploy or a deletion: they are
+                # moved to cheaper storage, never expired.
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="noncurrent-versions-to-ia",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_transitions=[
+                        aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionTransitionArgs(
+                            noncurrent_days=30, storage_class="STANDARD_IA"
+                        )
+                    ],
+                ),
+            ],
+            # Lifecycle rules on a versioned bucket need versioning to exist first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
         aws.s3.BucketPolicy(
             role,
             bucket=bucket.id,

@@ -14,6 +14,7 @@ program, its state or its outputs. Every stateful child is `protect`ed and `reta
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ class Role(enum.Enum):
     REPLICA = "replica"
 
 
+# The role RDS needs to publish Enhanced Monitoring metrics (AWS's own, kept up to date by AWS).
+ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 DB_NAME = "pythondotorg"
 DB_USER = "pythondotorg"
 PORT = 5432
@@ -89,6 +92,30 @@ class Database(pulumi.ComponentResource):
             f"{name}-db-key",
             name=f"alias/{args.identifier}",
             target_key_id=self.kms_key.key_id,
+            opts=child,
+        )
+        monitoring = aws.iam.Role(
+            f"{name}-db-monitoring",
+            description=f"{args.identifier}: RDS Enhanced Monitoring",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=t("db-monitoring"),
+            opts=child,
+        )
+        monitoring_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-db-monitoring",
+            role=monitoring.name,
+            policy_arn=ENHANCED_MONITORING_POLICY,
             opts=child,
         )
         subnets = aws.rds.SubnetGroup(
@@ -159,6 +186,9 @@ class Database(pulumi.ComponentResource):
             final_snapshot_identifier=f"{args.identifier}-final",
             copy_tags_to_snapshot=True,
             auto_minor_version_upgrade=True,
+            # OS metrics every 60 s: what a replica's lag or a full disk looks like from inside.
+            monitoring_interval=60,
+            monitoring_role_arn=monitoring.arn,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=self.kms_key.arn,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
@@ -166,7 +196,10 @@ class Database(pulumi.ComponentResource):
             apply_immediately=False,
             tags=t("db"),
             opts=pulumi.ResourceOptions.merge(
-                keep(f"{name}-db"), pulumi.ResourceOptions(ignore_changes=["dbName", "username"])
+                keep(f"{name}-db"),
+                pulumi.ResourceOptions(
+                    ignore_changes=["dbName", "username"], depends_on=[monitoring_policy]
+                ),
             ),
         )
         self.register_outputs({"endpoint": self.instance.endpoint, "arn": self.instance.arn})
