@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= prod
 
-.PHONY: preview test lint validate bench lock
+.PHONY: preview test lint validate bench lock venv
 preview: $(VENV)/.installed ## offline preview of a stack (STACK=prod by default)
 	@$(BIN)/python scripts/preview $(STACK)
 
@@ -17,11 +17,13 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-validate: $(VENV)/.installed
+validate: $(VENV)/.installed ## config, synthesis and policies of every stack
 	$(BIN)/python scripts/validate
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed ## synthesis/diff/suite timings (benchmarks/README.md); not a test
 	$(BIN)/python benchmarks/synthesis.py
+
+venv: $(VENV)/.installed ## just the pinned environment (CI steps that run scripts/ directly)
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -75,19 +75,44 @@ def grouped(graph: Graph) -> dict[str, list[Group]]:
                 region = GLOBAL
             by_region[region].append(group)
         groups[key].resources.append(res)
-    order = _region_order(graph)
+    order = region_order(graph)
     return {
         region: sorted(by_region[region], key=lambda g: (g.component, g.name))
         for region in sorted(by_region, key=lambda r: (r not in order, order.get(r, 0), r))
     }
 
 
-def _region_order(graph: Graph) -> dict[str, int]:
-    regions = graph.outputs.get("regions")
+def region_order(graph: Graph) -> dict[str, int]:
+    """Region -> position: the home region first, then the stack's regions in config order (the
+    order their providers were declared in; stack outputs may come back with sorted keys)."""
     home = graph.outputs.get("home_region")
-    names = list(regions) if isinstance(regions, dict) else []
+    names = [
+        r.inputs["region"] for r in graph.of_type("pulumi:providers:aws") if "region" in r.inputs
+    ]
+    regions = graph.outputs.get("regions")
+    names += list(regions) if isinstance(regions, dict) else []
+    names = list(dict.fromkeys(n for n in names if isinstance(n, str)))
     names.sort(key=lambda n: n != home)
     return {n: i for i, n in enumerate(names)}
+
+
+def sort_regions(regions: set[str] | list[str], *graphs: Graph) -> list[str]:
+    """Regions in the stack's order (home first), then any others by name, GLOBAL last."""
+    order: dict[str, int] = {}
+    for graph in graphs:
+        for name in region_order(graph):
+            order.setdefault(name, len(order))
+    return sorted(regions, key=lambda r: (r == GLOBAL, r not in order, order.get(r, 0), r))
+
+
+def component_label(graph: Graph, res: Resource) -> str:
+    """`WebTier us-east-2` for a resource in a component, `(stack)` for one outside any."""
+    comp = graph.component_of(res)
+    return f"{short_type(comp.type)} {comp.name}" if comp else "(stack)"
+
+
+def region_label(graph: Graph, region: str) -> str:
+    return _region_label(graph, region)
 
 
 def _region_label(graph: Graph, region: str) -> str:

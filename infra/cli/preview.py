@@ -1,14 +1,42 @@
-"""`scripts/preview`: the offline preview of a stack (the README's first command)."""
+"""`scripts/preview`: the offline preview of a stack (the README's first command), and the plan
+diff of a pull request.
+
+Without `--base`: synthesize the stack(s) in-process under Pulumi's mock runtime and print what
+they declare. With `--base REF`: synthesize the stack(s) at REF (a temporary `git worktree`) and
+in the working tree, in two subprocesses at once, and print what would change, dangers first.
+
+Exit status: 0 done; 2 a stack does not synthesize, or bad arguments; 3 `--fail-on-danger` and a
+danger was found.
+"""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
+import signal
+import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from infra.config import ConfigError
-from infra.stackfile import stack_names
+if TYPE_CHECKING:
+    from infra.diff import StackDiff
+    from infra.graph import Graph
+
+EXIT_ERROR = 2
+EXIT_DANGER = 3
+# The repository (infra/cli/preview.py -> ../..). Not imported from infra.stackfile: that pulls
+# in the config model and the Pulumi SDK, which the plan diff's own process never needs.
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def stack_names(root: Path = ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,12 +45,25 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Synthesize a stack in-process under Pulumi's mock runtime (same program, same "
             "config; no CLI, no credentials) and print what it declares, grouped by region "
-            "and component."
+            "and component. With --base, print what would change since a git revision."
         ),
+        epilog=(
+            "examples:\n"
+            "  scripts/preview                      # prod, as a tree\n"
+            "  scripts/preview staging --graph staging.svg\n"
+            "  scripts/preview --base origin/main --all --format markdown\n"
+            "  scripts/preview --base HEAD~1 --fail-on-danger\n"
+            "exit status: 0 ok, 2 a stack does not synthesize, 3 --fail-on-danger found one"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("stack", nargs="?", default="prod", help="stack name (default: prod)")
+    parser.add_argument("stacks", nargs="*", metavar="STACK", help="stack names (default: prod)")
+    parser.add_argument("--all", action="store_true", help="every Pulumi.<stack>.yaml")
     parser.add_argument(
-        "--format", choices=("tree", "json"), default="tree", help="output format (default: tree)"
+        "--format",
+        choices=("tree", "markdown", "json"),
+        default="tree",
+        help="output format (default: tree; markdown is a pull-request comment)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="list every resource")
     parser.add_argument(
@@ -30,25 +71,309 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="resolve computed values with the mocks' answers instead of leaving them unknown",
     )
+    parser.add_argument(
+        "--base",
+        metavar="REF",
+        help="diff against this git revision (branch, tag, commit, HEAD~1, origin/main)",
+    )
+    parser.add_argument(
+        "--fail-on-danger",
+        action="store_true",
+        help=f"with --base: exit {EXIT_DANGER} if a change is dangerous (stateful resource "
+        "deleted or replaced, protect removed, ingress opened to the internet)",
+    )
+    parser.add_argument(
+        "--graph",
+        metavar="FILE",
+        type=Path,
+        help="also draw the stack (regions, components, dependencies) with Graphviz: "
+        "FILE.svg, .png, ... or .dot for the source; several stacks get -STACK in the name",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.fail_on_danger and not args.base:
+        parser.error("--fail-on-danger needs --base (dangers are changes)")
+    if args.all and args.stacks:
+        parser.error("give stack names or --all, not both")
+    try:
+        status = _diff(args) if args.base else _preview(args)
+    except BrokenPipeError:
+        # The reader went away (`| head`): not a failure. Point stdout at /dev/null so that the
+        # interpreter's final flush does not fail again (the recipe of Python's signal docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 0
+    if argv is None:
+        skip_teardown_gc()
+    return status
+
+
+def skip_teardown_gc() -> None:
+    """Called by a command about to exit: the Pulumi SDKs leave ~550,000 objects, and the
+    interpreter's final garbage collection over them takes over a second (a quarter of a prod
+    preview). Frozen objects are left to the OS. Only when `main` runs as the process's command
+    (argv from sys.argv), never under a caller such as the tests."""
+    gc.freeze()
+
+
+# --- one revision, in-process -----------------------------------------------------------------
+
+
+def _preview(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from infra import plan
+    from infra.config import ConfigError
     from infra.synth import synthesize
 
-    try:
-        graph = synthesize(args.stack, preview=not args.mocked_values)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if args.stack not in stack_names():
-            print(f"stacks: {', '.join(stack_names())}", file=sys.stderr)
-        return 2
+    stacks = stack_names() if args.all else (args.stacks or ["prod"])
+    graphs = []
+    for stack in stacks:
+        try:
+            graphs.append(synthesize(stack, preview=not args.mocked_values))
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            if stack not in stack_names():
+                print(f"stacks: {', '.join(stack_names())}", file=sys.stderr)
+            return EXIT_ERROR
     if args.format == "json":
-        print(json.dumps(plan.summary(graph), indent=2, sort_keys=True))
+        summaries = [plan.summary(g) for g in graphs]
+        print(
+            json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2, sort_keys=True)
+        )
+    elif args.format == "markdown":
+        for graph in graphs:
+            print(f"<details><summary>Offline preview of {graph.stack}</summary>\n\n```")
+            print(plan.render_tree(graph, verbose=args.verbose).replace("```", "`\u200b``"))
+            print("```\n\n</details>\n")
     else:
-        print(plan.render_tree(graph, verbose=args.verbose, color=sys.stdout.isatty()))
+        for graph in graphs:
+            print(plan.render_tree(graph, verbose=args.verbose, color=sys.stdout.isatty()))
         print(f"\nSynthesized in {time.perf_counter() - started:.1f}s.")
+    return _draw(args.graph, graphs)
+
+
+def _draw(target: Path | None, graphs: list[Graph]) -> int:
+    if target is None:
+        return 0
+    from infra.diagram import DiagramError, render, to_dot
+
+    for graph in graphs:
+        path = target
+        if len(graphs) > 1:
+            path = target.with_name(f"{target.stem}-{graph.stack}{target.suffix}")
+        try:
+            render(to_dot(graph), path)
+        except DiagramError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"Diagram of {graph.stack}: {path}", file=sys.stderr)
     return 0
+
+
+# --- two revisions, two subprocesses ----------------------------------------------------------
+
+# Runs in a fresh interpreter with cwd = the tree to synthesize: it imports that tree's `infra`
+# (the base revision's own program and synthesis), never this process's. It writes JSON to the
+# file named by argv[1]: {stack: {"graph": Graph.to_json()} | {"missing": true} | {"error": str}}.
+_DRIVER = r"""
+import json, sys
+from pathlib import Path
+
+out, mode, stacks = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+root = Path.cwd()
+sys.path.insert(0, str(root))
+result = {}
+try:
+    from infra.synth import synthesize
+except Exception as exc:
+    result = {s: {"error": f"cannot import infra.synth: {type(exc).__name__}: {exc}"} for s in stacks}
+else:
+    for stack in stacks:
+        if not (root / f"Pulumi.{stack}.yaml").is_file():
+            result[stack] = {"missing": True}
+            continue
+        try:
+            graph = synthesize(stack, preview=mode == "preview", root=root)
+        except BaseException as exc:
+            result[stack] = {"error": f"{type(exc).__name__}: {exc}"}
+        else:
+            result[stack] = {"graph": graph.to_json()}
+out.write_text(json.dumps(result))
+# The result is written: skip the interpreter's teardown (over a second of garbage collection
+# of the Pulumi SDKs' objects).
+import os
+os._exit(0)
+"""
+
+
+@dataclass
+class _Run:
+    """One synthesis subprocess."""
+
+    label: str
+    proc: subprocess.Popen[str]
+    out: Path
+
+    def result(self) -> dict[str, Any]:
+        _, stderr = self.proc.communicate()
+        if self.proc.returncode != 0 or not self.out.is_file():
+            tail = "\n".join(stderr.strip().splitlines()[-15:])
+            raise _DiffError(f"synthesis of the {self.label} failed:\n{tail}")
+        data: dict[str, Any] = json.loads(self.out.read_text())
+        return data
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+class _DiffError(Exception):
+    pass
+
+
+def _start(label: str, tree: Path, stacks: list[str], preview: bool, out: Path) -> _Run:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _DRIVER, str(out), "preview" if preview else "mocked", *stacks],
+        cwd=tree,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return _Run(label, proc, out)
+
+
+def _git(*args: str, cwd: Path = ROOT) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise _DiffError(f"git {' '.join(args)}: {proc.stderr.strip() or 'failed'}")
+    return proc.stdout.strip()
+
+
+def _resolve(ref: str) -> str:
+    try:
+        return _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except _DiffError:
+        raise _DiffError(f"unknown git revision {ref!r}") from None
+
+
+def _base_stacks(sha: str) -> list[str]:
+    names = _git("ls-tree", "--name-only", sha).splitlines()
+    return [
+        n[len("Pulumi.") : -len(".yaml")]
+        for n in names
+        if n.startswith("Pulumi.") and n.endswith(".yaml") and n != "Pulumi.yaml"
+    ]
+
+
+def synthesize_revisions(
+    ref: str, stacks: list[str] | None, *, preview: bool = True
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Synthesize `stacks` (None: every stack of either side) at `ref` and in the working tree,
+    in parallel. Returns the commit and both sides' driver results."""
+    sha = _resolve(ref)
+    try:
+        _git("cat-file", "-e", f"{sha}:infra/synth.py")
+    except _DiffError:
+        raise _DiffError(
+            f"{ref} ({sha[:7]}) predates infra/synth.py, the in-process synthesis: pick a later "
+            "base revision"
+        ) from None
+    if stacks is None:
+        stacks = sorted(set(stack_names()) | set(_base_stacks(sha)))
+    runs: list[_Run] = []
+    with tempfile.TemporaryDirectory(prefix="preview-base-") as tmp:
+        worktree = Path(tmp) / "base"
+        try:
+            # The working tree starts first: it runs while the worktree is checked out.
+            runs.append(_start("working tree", ROOT, stacks, preview, Path(tmp) / "head.json"))
+            _git("worktree", "add", "--detach", "--quiet", str(worktree), sha)
+            runs.append(_start(f"{ref}", worktree, stacks, preview, Path(tmp) / "base.json"))
+            head, base = runs[0].result(), runs[1].result()
+        finally:
+            for run in runs:
+                run.stop()
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(worktree)],
+                cwd=ROOT,
+                capture_output=True,
+                check=False,
+            )
+            subprocess.run(["git", "worktree", "prune"], cwd=ROOT, capture_output=True, check=False)
+    return sha, base, head
+
+
+def diff_revisions(
+    ref: str, stacks: list[str] | None, *, preview: bool = True
+) -> tuple[list[StackDiff], dict[str, Graph]]:
+    """The plan diff of every stack from `ref` to the working tree, and the working tree's graphs."""
+    from infra.diff import StackDiff, diff_graphs
+
+    sha, base, head = synthesize_revisions(ref, stacks, preview=preview)
+    # `main (1a2b3c4)`; a commit given by its hash is just the short hash.
+    base_label = sha[:7] if sha.startswith(ref) else f"{ref} ({sha[:7]})"
+    head_label = "working tree"
+    diffs: list[StackDiff] = []
+    graphs: dict[str, Graph] = {}
+    for stack in head:
+        old, new = base.get(stack, {"missing": True}), head[stack]
+        error = None
+        if "error" in new:
+            error = new["error"]
+        elif "error" in old:
+            error = f"at {base_label}: {old['error']}"
+        elif old.get("missing") and new.get("missing"):
+            error = f"no Pulumi.{stack}.yaml at {base_label} nor in the working tree"
+        if error is not None:
+            diffs.append(StackDiff(stack=stack, base=base_label, head=head_label, error=error))
+            continue
+        old_graph = _graph(stack, old, preview)
+        new_graph = _graph(stack, new, preview)
+        if not new.get("missing"):
+            graphs[stack] = new_graph
+        diffs.append(diff_graphs(old_graph, new_graph, base=base_label, head=head_label))
+    return diffs, graphs
+
+
+def _graph(stack: str, side: dict[str, Any], preview: bool) -> Graph:
+    from infra.graph import Graph
+
+    if side.get("missing"):
+        return Graph(project="python-org", stack=stack, resources={}, outputs={}, preview=preview)
+    return Graph.from_json(side["graph"])
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from infra import render_diff
+
+    started = time.perf_counter()
+    # A cancelled CI job sends SIGTERM: unwind so that the worktree is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    stacks = None if args.all else (args.stacks or ["prod"])
+    try:
+        diffs, graphs = diff_revisions(args.base, stacks, preview=not args.mocked_values)
+    except _DiffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    command = "scripts/preview --base " + args.base + (" --all" if args.all else "")
+    command += "".join(f" {s}" for s in args.stacks)
+    if args.format == "json":
+        print(render_diff.render_json(diffs))
+    elif args.format == "markdown":
+        print(render_diff.render_markdown(diffs, command=command), end="")
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        print(render_diff.render_tree(diffs, color=color, verbose=args.verbose), end="")
+        print(f"\nDiffed in {time.perf_counter() - started:.1f}s.")
+    status = _draw(args.graph, list(graphs.values()))
+    if any(d.error for d in diffs):
+        return EXIT_ERROR
+    if args.fail_on_danger and any(d.dangers() for d in diffs):
+        count = sum(len(d.dangers()) for d in diffs)
+        print(f"error: {count} dangerous change(s), see above (--fail-on-danger)", file=sys.stderr)
+        return EXIT_DANGER
+    return status

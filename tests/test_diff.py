@@ -1,0 +1,452 @@
+"""The plan diff: each kind of change on copies of the real prod graph, dangers, renderings."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra.diff import ABSENT, DangerCode, Kind, StackDiff, diff_graphs
+from infra.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.render_diff import MARKER, render_json, render_markdown, render_tree
+from infra.replacements import REPLACEMENT_RULES
+from infra.synth import synthesize
+from tests.conftest import SynthVariant, encode, raw_stack
+
+RDS = "aws:rds/instance:Instance"
+BUCKET = "aws:s3/bucket:Bucket"
+KEY = "aws:kms/key:Key"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+def copy_of(graph: Graph) -> Graph:
+    return Graph.from_json(graph.to_json())
+
+
+def edit(graph: Graph, type_: str, name: str, **changes: Any) -> Graph:
+    """A copy of `graph` with one resource's fields replaced (`inputs=` merges into inputs)."""
+    new = copy_of(graph)
+    res = new.one(type_, name)
+    if "inputs" in changes:
+        changes["inputs"] = {**res.inputs, **changes["inputs"]}
+    new.resources[res.urn] = dataclasses.replace(res, **changes)
+    return new
+
+
+def renamed(res: Resource, name: str, **changes: Any) -> Resource:
+    return dataclasses.replace(
+        res, urn=res.urn.rsplit("::", 1)[0] + "::" + name, name=name, **changes
+    )
+
+
+def only(diff: StackDiff) -> Any:
+    assert len(diff.changes) == 1, [(c.kind, c.urn) for c in diff.changes]
+    return diff.changes[0]
+
+
+def codes(diff: StackDiff) -> list[DangerCode]:
+    return [d.code for _, d in diff.dangers()]
+
+
+def renderings(diffs: list[StackDiff]) -> dict[str, str]:
+    return {
+        "tree": render_tree(diffs, verbose=True),
+        "color": render_tree(diffs, color=True),
+        "markdown": render_markdown(diffs),
+        "json": render_json(diffs),
+    }
+
+
+# --- no change ------------------------------------------------------------------------------
+
+
+def test_an_unchanged_tree_gives_an_empty_diff(prod_preview: Graph) -> None:
+    diff = diff_graphs(prod_preview, copy_of(prod_preview))
+    assert diff.empty
+    assert diff.unchanged == sum(1 for r in prod_preview if r.custom)
+    assert not diff.dangers()
+    out = renderings([diff])
+    assert "no changes" in out["tree"]
+    assert "no changes" in out["markdown"]
+    assert json.loads(out["json"])["stacks"][0]["changes"] == []
+
+
+def test_two_syntheses_of_the_same_tree_are_identical(
+    prod_preview: Graph, synth_variant: SynthVariant
+) -> None:
+    """Synthesis is deterministic: a second run diffs empty, so any diff is a real change."""
+    again = synth_variant("prod", lambda raw: None, preview=True)
+    assert diff_graphs(prod_preview, again).empty
+
+
+# --- each kind of change --------------------------------------------------------------------
+
+
+def test_a_new_resource_is_a_create(prod_preview: Graph) -> None:
+    new = copy_of(prod_preview)
+    rule = new.one(INGRESS_RULE, "us-east-2-web-from-alb")
+    extra = renamed(rule, "us-east-2-web-from-alb-8080", inputs={**rule.inputs, "fromPort": 8080})
+    new.resources[extra.urn] = extra
+    change = only(diff_graphs(prod_preview, new))
+    assert (change.kind, change.name, change.region) == (
+        Kind.CREATE,
+        "us-east-2-web-from-alb-8080",
+        "us-east-2",
+    )
+    assert change.component == "WebTier us-east-2"
+    assert not change.dangers
+
+
+def test_a_removed_resource_is_a_delete(prod_preview: Graph) -> None:
+    new = copy_of(prod_preview)
+    del new.resources[new.one(INGRESS_RULE, "eu-west-1-web-from-alb").urn]
+    diff = diff_graphs(prod_preview, new)
+    change = only(diff)
+    assert (change.kind, change.region) == (Kind.DELETE, "eu-west-1")
+    assert not diff.dangers()  # a rule holds no data
+
+
+def test_a_changed_input_is_an_update_with_old_and_new(prod_preview: Graph) -> None:
+    new = edit(prod_preview, RDS, "us-east-2-db", inputs={"instanceClass": "db.r7g.xlarge"})
+    diff = diff_graphs(prod_preview, new)
+    change = only(diff)
+    assert change.kind is Kind.UPDATE
+    (prop,) = change.properties
+    assert (prop.path, prop.old, prop.new) == ("instanceClass", "db.r7g.large", "db.r7g.xlarge")
+    assert not prop.forces_replacement
+    assert not diff.dangers()
+    assert '~ instanceClass: "db.r7g.large" → "db.r7g.xlarge"' in render_tree([diff])
+
+
+def test_nested_changes_are_reported_by_path(prod_preview: Graph) -> None:
+    res = prod_preview.one(RDS, "eu-west-1-db")
+    new = edit(
+        prod_preview, RDS, "eu-west-1-db", inputs={"tags": {**res.inputs["tags"], "owner": "psf"}}
+    )
+    (prop,) = only(diff_graphs(prod_preview, new)).properties
+    assert (prop.path, prop.old, prop.new) == ("tags.owner", ABSENT, "psf")
+
+
+def test_renaming_an_rds_identifier_is_an_update_not_a_replacement(prod_preview: Graph) -> None:
+    """Since terraform-provider-aws v5, `identifier` is modified in place."""
+    assert "identifier" not in REPLACEMENT_RULES[RDS].forces_replacement
+    new = edit(prod_preview, RDS, "us-east-2-db", inputs={"identifier": "pyorg-prod-primary"})
+    assert only(diff_graphs(prod_preview, new)).kind is Kind.UPDATE
+
+
+@pytest.mark.parametrize(
+    ("type_", "name", "inputs", "reason"),
+    [
+        (RDS, "us-east-2-db", {"storageEncrypted": False}, "storageEncrypted"),
+        (RDS, "eu-west-1-db", {"availabilityZone": "eu-west-1a"}, "availabilityZone"),
+        (BUCKET, "us-east-2-media", {"bucketPrefix": "pyorg-prod-media-"}, "bucketPrefix"),
+        (
+            KEY,
+            "eu-west-1-assets-key",
+            {"customerMasterKeySpec": "RSA_2048"},
+            "customerMasterKeySpec",
+        ),
+    ],
+)
+def test_a_replacement_forcing_change_of_a_stateful_resource_is_a_dangerous_replace(
+    prod_preview: Graph, type_: str, name: str, inputs: dict[str, Any], reason: str
+) -> None:
+    diff = diff_graphs(prod_preview, edit(prod_preview, type_, name, inputs=inputs))
+    change = next(c for c in diff.changes if c.name == name)
+    assert change.kind is Kind.REPLACE
+    assert change.replace_reasons == (reason,)
+    assert [p.forces_replacement for p in change.properties] == [True]
+    assert DangerCode.STATEFUL_REPLACE in [d.code for d in change.dangers]
+    assert reason in change.dangers[0].message
+
+
+def test_replacing_a_kms_key_may_replace_the_database_encrypted_with_it(
+    prod_preview: Graph,
+) -> None:
+    new = edit(prod_preview, KEY, "us-east-2-db-key", inputs={"multiRegion": True})
+    diff = diff_graphs(prod_preview, new)
+    db = next(c for c in diff.changes if c.name == "us-east-2-db")
+    assert db.kind is Kind.UPDATE
+    assert [d.code for d in db.dangers] == [DangerCode.POSSIBLE_REPLACE]
+    assert "kmsKeyId" in db.dangers[0].message
+    assert db.caused_by == (prod_preview.one(KEY, "us-east-2-db-key").urn,)
+
+
+def test_replace_on_changes_forces_a_replacement(prod_preview: Graph) -> None:
+    old = edit(prod_preview, SG, "us-east-2-web-alb", replace_on_changes=("description",))
+    new = edit(old, SG, "us-east-2-web-alb", inputs={"description": "changed"})
+    change = only(diff_graphs(old, new))
+    assert (change.kind, change.replace_reasons) == (Kind.REPLACE, ("description",))
+    assert not change.dangers  # a security group is not stateful
+
+
+def test_ignored_changes_are_shown_but_never_replace_or_flag(prod_preview: Graph) -> None:
+    """`dbName` forces replacement, but the database ignores it: `pulumi up` won't apply it."""
+    new = edit(prod_preview, RDS, "us-east-2-db", inputs={"dbName": "renamed"})
+    diff = diff_graphs(prod_preview, new)
+    change = only(diff)
+    assert change.kind is Kind.UPDATE
+    (prop,) = change.properties
+    assert prop.ignored
+    assert not prop.forces_replacement
+    assert change.only_ignored
+    assert not diff.dangers()
+    assert "ignoreChanges" in render_tree([diff])
+
+
+def test_an_aliased_rename_is_an_update_not_a_delete_and_create(prod_preview: Graph) -> None:
+    new = copy_of(prod_preview)
+    old_res = new.one(SG, "eu-west-1-web-instances")
+    del new.resources[old_res.urn]
+    moved = renamed(old_res, "eu-west-1-web-servers", aliases=(old_res.urn,))
+    new.resources[moved.urn] = moved
+    change = only(diff_graphs(prod_preview, new))
+    assert (change.kind, change.previous_urn) == (Kind.UPDATE, old_res.urn)
+    assert "renamed from eu-west-1-web-instances" in render_tree([diff_graphs(prod_preview, new)])
+
+
+def _box_program(type_: str, alias_type: str | None = None) -> Callable[[], None]:
+    """A component holding a KMS key: what a refactoring of infra/components looks like."""
+    import pulumi
+    import pulumi_aws as aws
+
+    class Box(pulumi.ComponentResource):
+        def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+            super().__init__(type_, name, None, opts)
+            aws.kms.Key("key", opts=pulumi.ResourceOptions(parent=self, protect=True))
+            self.register_outputs({})
+
+    def program() -> None:
+        aliases = [pulumi.Alias(type_=alias_type)] if alias_type else None
+        Box("box", pulumi.ResourceOptions(aliases=aliases))
+
+    return program
+
+
+def test_children_of_a_component_moved_with_an_alias_keep_their_identity() -> None:
+    """The engine gives children the aliases of their parent; the diff does the same, so a
+    component renamed to a new type with an alias keeps its key instead of replacing it."""
+    before = synthesize("t", raw_config={}, program=_box_program("python-org:test:Box"))
+    moved = _box_program("python-org:test:Crate", alias_type="python-org:test:Box")
+    after = synthesize("t", raw_config={}, program=moved)
+    diff = diff_graphs(before, after)
+    change = only(diff)
+    assert change.kind is Kind.UPDATE
+    assert change.previous_urn == before.one(KEY, "key").urn
+    assert not diff.dangers()
+    # Without the alias, the key would be deleted and a new one created.
+    unaliased = synthesize("t", raw_config={}, program=_box_program("python-org:test:Crate"))
+    assert codes(diff_graphs(before, unaliased)) == [DangerCode.STATEFUL_DELETE]
+
+
+def test_a_rename_without_alias_deletes_and_creates(prod_preview: Graph) -> None:
+    new = copy_of(prod_preview)
+    bucket = new.one(BUCKET, "eu-west-1-media")
+    del new.resources[bucket.urn]
+    moved = renamed(bucket, "eu-west-1-uploads")
+    new.resources[moved.urn] = moved
+    diff = diff_graphs(prod_preview, new)
+    assert sorted(c.kind.value for c in diff.changes) == ["create", "delete"]
+    assert codes(diff) == [DangerCode.STATEFUL_DELETE]
+    assert "protected" in diff.dangers()[0][1].message
+
+
+def test_a_provider_region_change_replaces_everything_it_manages(prod_preview: Graph) -> None:
+    provider = prod_preview.one("pulumi:providers:aws", "aws-eu-west-1")
+    new = edit(prod_preview, provider.type, provider.name, inputs={"region": "eu-central-1"})
+    diff = diff_graphs(prod_preview, new)
+    managed = [r for r in prod_preview if r.provider == provider.urn]
+    replaced = {c.urn for c in diff.changes if c.kind is Kind.REPLACE}
+    assert {r.urn for r in managed} <= replaced
+    stateful = {c.name for c, d in diff.dangers() if d.code is DangerCode.STATEFUL_REPLACE}
+    assert {"eu-west-1-db", "eu-west-1-media", "eu-west-1-static", "eu-west-1-db-key"} <= stateful
+
+
+# --- dangers --------------------------------------------------------------------------------
+
+
+def test_deleting_a_stateful_resource_is_a_danger(prod_preview: Graph) -> None:
+    new = copy_of(prod_preview)
+    del new.resources[new.one(RDS, "ap-southeast-1-db").urn]
+    diff = diff_graphs(prod_preview, new)
+    assert codes(diff) == [DangerCode.STATEFUL_DELETE]
+    assert only(diff).stateful == "database"
+
+
+def test_removing_protect_is_a_danger(prod_preview: Graph) -> None:
+    diff = diff_graphs(prod_preview, edit(prod_preview, KEY, "us-east-2-assets-key", protect=False))
+    change = only(diff)
+    assert change.kind is Kind.UPDATE
+    assert [(o.path, o.old, o.new) for o in change.options] == [("protect", True, False)]
+    assert codes(diff) == [DangerCode.PROTECT_REMOVED]
+
+
+def test_turning_off_deletion_protection_is_a_danger(prod_preview: Graph) -> None:
+    new = edit(prod_preview, RDS, "eu-west-1-db", inputs={"deletionProtection": False})
+    assert codes(diff_graphs(prod_preview, new)) == [DangerCode.SAFEGUARD_REMOVED]
+
+
+def test_opening_a_security_group_to_the_internet_is_a_danger(prod_preview: Graph) -> None:
+    alb = prod_preview.one(SG, "us-east-2-web-alb")
+    ingress = [dict(e) for e in alb.inputs["ingress"]]
+    ingress[0]["cidrBlocks"] = [*ingress[0]["cidrBlocks"], "0.0.0.0/0"]
+    diff = diff_graphs(prod_preview, edit(prod_preview, SG, alb.name, inputs={"ingress": ingress}))
+    assert codes(diff) == [DangerCode.OPEN_INGRESS]
+    assert "tcp 443 (0.0.0.0/0)" in diff.dangers()[0][1].message
+
+
+def test_a_new_ingress_rule_from_anywhere_is_a_danger(prod_preview: Graph) -> None:
+    new = copy_of(prod_preview)
+    rule = new.one(INGRESS_RULE, "us-east-2-web-from-alb")
+    inputs = {k: v for k, v in rule.inputs.items() if k != "referencedSecurityGroupId"}
+    ssh = renamed(
+        rule, "us-east-2-ssh", inputs={**inputs, "cidrIpv6": "::/0", "fromPort": 22, "toPort": 22}
+    )
+    new.resources[ssh.urn] = ssh
+    diff = diff_graphs(prod_preview, new)
+    assert codes(diff) == [DangerCode.OPEN_INGRESS]
+    assert "tcp 22 (::/0)" in diff.dangers()[0][1].message
+
+
+def test_dangers_come_first_in_every_format(prod_preview: Graph) -> None:
+    new = copy_of(prod_preview)
+    del new.resources[new.one(BUCKET, "eu-west-1-static").urn]
+    new = edit(new, RDS, "us-east-2-db", inputs={"instanceClass": "db.r7g.xlarge"})
+    diffs = [diff_graphs(prod_preview, new, base="main", head="pr")]
+    tree = render_tree(diffs)
+    assert tree.startswith("DANGER: 1")
+    assert tree.index("bucket eu-west-1-static is deleted") < tree.index("instanceClass")
+    markdown = render_markdown(diffs)
+    assert (
+        markdown.index("Dangers (1)") < markdown.index("#### Summary") < markdown.index("<details>")
+    )
+    assert json.loads(render_json(diffs))["stacks"][0]["dangers"][0]["code"] == "stateful-delete"
+
+
+# --- end to end through the program ---------------------------------------------------------
+
+
+def test_removing_a_region_deletes_its_resources_and_flags_its_data(
+    prod_preview: Graph, synth_variant: SynthVariant
+) -> None:
+    def drop_ap_southeast_1(raw: dict[str, Any]) -> None:
+        del raw["python-org:regions"]["ap-southeast-1"]
+        pools = raw["python-org:edge"]["poolRegions"]
+        for code, region in pools.items():
+            if region == "ap-southeast-1":
+                pools[code] = "eu-west-1"
+
+    new = synth_variant("prod", drop_ap_southeast_1, preview=True)
+    diff = diff_graphs(prod_preview, new)
+    counts = diff.counts("ap-southeast-1")
+    assert counts["delete"] == sum(
+        1 for r in prod_preview if r.custom and r.region == "ap-southeast-1"
+    )
+    assert counts["create"] == counts["update"] == counts["replace"] == 0
+    lost = {c.name for c, d in diff.dangers() if d.code is DangerCode.STATEFUL_DELETE}
+    assert lost == {
+        "ap-southeast-1-db",
+        "ap-southeast-1-db-key",
+        "ap-southeast-1-assets-key",
+        "ap-southeast-1-static",
+        "ap-southeast-1-media",
+        "ap-southeast-1-app",  # the region's copy of the app's settings secret
+    }
+    # Nothing in the other regions is replaced, and the edge stops sending traffic there.
+    assert not [c for c in diff.changes if c.kind is Kind.REPLACE]
+    assert diff.counts("global")["delete"] + diff.counts("global")["update"] > 0
+    assert any(p.path.startswith("regions.ap-southeast-1") for p in diff.outputs)
+
+
+# --- secrets --------------------------------------------------------------------------------
+
+SENTINEL = "https://Sup3rS3cretToken@sentry.invalid/42"
+
+
+def test_secrets_never_appear_in_any_output_format(prod_preview: Graph) -> None:
+    """A stack with a real secret value, diffed against nothing (every input shown) and against
+    the plain stack: the value is never in the tree, the markdown or the JSON."""
+    raw = raw_stack("prod")
+    raw["python-org:sentryDsn"] = SENTINEL
+    raw["python-org:web"]["appImage"] = "ghcr.io/python/pythondotorg:canary"
+    secret = synthesize(
+        "prod", preview=True, raw_config=encode(raw), secret_keys=["python-org:sentryDsn"]
+    )
+    empty = Graph(project="python-org", stack="prod", resources={}, outputs={}, preview=True)
+    # A secret-bearing change the graph must mask: the settings secret's value changes.
+    version = next(r for r in prod_preview if r.type.endswith("secretVersion:SecretVersion"))
+    old = edit(prod_preview, version.type, version.name, inputs={"secretString": "plain-old"})
+    diffs = [
+        diff_graphs(empty, secret),
+        diff_graphs(prod_preview, secret),
+        diff_graphs(old, secret),
+    ]
+    out = renderings(diffs)
+    for fmt, text in out.items():
+        assert "Sup3rS3cret" not in text, fmt
+        assert SECRET in text, fmt
+    masked = [p for c in diffs[2].changes for p in c.properties if p.path == "secretString"]
+    assert masked
+    assert {p.new for p in masked} == {SECRET}
+
+
+# --- renderings -----------------------------------------------------------------------------
+
+
+def test_the_markdown_comment_fits_the_limit_and_keeps_the_summary(
+    prod: Graph, staging: Graph
+) -> None:
+    def empty(g: Graph) -> Graph:
+        return Graph(project=g.project, stack=g.stack, resources={}, outputs={}, preview=g.preview)
+
+    diffs = [diff_graphs(empty(g), g, base="nothing", head="all") for g in (prod, staging)]
+    full = render_markdown(diffs)
+    assert full.startswith(MARKER)
+    assert len(full) <= 60_000
+    assert "<details>" in full
+    assert "| prod | us-east-2 |" in full
+    assert "| staging | eu-west-1 |" in full
+    small = render_markdown(diffs, limit=4_000)
+    assert len(small) <= 4_000
+    assert "| prod | us-east-2 |" in small
+    assert "shortened" in small or "cut" in small
+
+
+def test_the_json_form_is_complete(prod_preview: Graph) -> None:
+    new = edit(prod_preview, RDS, "us-east-2-db", inputs={"engine": "aurora-postgresql"})
+    doc = json.loads(render_json([diff_graphs(prod_preview, new, base="a", head="b")]))
+    (stack,) = doc["stacks"]
+    # Not the replicas: their kmsKeyId is their own key's, not the primary's.
+    assert [d["code"] for d in stack["dangers"]] == ["stateful-replace"]
+    assert stack["summary"]["replace"] == 1
+    assert stack["regions"]["us-east-2"]["replace"] == 1
+    (change,) = [c for c in stack["changes"] if c["kind"] == "replace"]
+    assert change["replaceReasons"] == ["engine"]
+    assert change["properties"] == [
+        {"path": "engine", "old": "postgres", "new": "aurora-postgresql", "forcesReplacement": True}
+    ]
+    assert change["stateful"] == "database"
+
+
+def test_unknown_values_and_absent_values_render_plainly(prod_preview: Graph) -> None:
+    res = prod_preview.one(RDS, "eu-west-1-db")
+    assert res.inputs["kmsKeyId"] == UNKNOWN
+    inputs = {k: v for k, v in res.inputs.items() if k != "maxAllocatedStorage"}
+    new = copy_of(prod_preview)
+    new.resources[res.urn] = dataclasses.replace(
+        res, inputs={**inputs, "kmsKeyId": "arn:aws:kms:x"}
+    )
+    tree = render_tree([diff_graphs(prod_preview, new)])
+    assert '~ kmsKeyId: [unknown] → "arn:aws:kms:x"' in tree
+    assert "- maxAllocatedStorage: 1000" in tree
+
+
+def test_every_replacement_rule_cites_its_source() -> None:
+    for type_, rule in REPLACEMENT_RULES.items():
+        assert rule.source.startswith("https://"), type_
+        assert rule.docs.startswith("https://www.pulumi.com/registry/"), type_
+        assert rule.forces_replacement, type_

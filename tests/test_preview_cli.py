@@ -1,0 +1,186 @@
+"""`scripts/preview`: the plain preview, and the plan diff against a git revision."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.cli import preview
+from infra.diff import StackDiff, diff_graphs
+from infra.graph import Graph
+from infra.stackfile import ROOT
+from tests.conftest import SynthVariant
+
+
+def worktrees() -> list[str]:
+    out = subprocess.run(
+        ["git", "worktree", "list", "--porcelain"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [line for line in out.splitlines() if line.startswith("worktree ")]
+
+
+def test_diff_against_head_through_a_git_worktree(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real thing, end to end: a worktree at HEAD and the working tree, synthesized in two
+    subprocesses; the worktree is gone afterwards."""
+    real, added = preview._git, []
+
+    def git(*args: str, cwd: Path = ROOT) -> str:
+        if args[:2] == ("worktree", "add"):
+            added.append(args[-2])
+        return real(*args, cwd=cwd)
+
+    monkeypatch.setattr(preview, "_git", git)
+    status = preview.main(["--base", "HEAD", "staging", "--format", "json"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    doc = json.loads(out)
+    (stack,) = doc["stacks"]
+    assert stack["stack"] == "staging"
+    assert stack["base"].startswith("HEAD (")
+    assert stack["head"] == "working tree"
+    assert stack["error"] is None
+    # Whatever is uncommitted, most of the stack is the same on both sides.
+    assert stack["summary"]["unchanged"] > 50
+    (path,) = added
+    assert not Path(path).exists()
+    assert f"worktree {path}" not in worktrees()
+
+
+def test_an_unknown_revision_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert preview.main(["--base", "no-such-branch-8b22a445"]) == preview.EXIT_ERROR
+    assert "unknown git revision 'no-such-branch-8b22a445'" in capsys.readouterr().err
+
+
+def test_a_revision_before_in_process_synthesis_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = preview._git
+
+    def git(*args: str, cwd: Path = ROOT) -> str:
+        if args[0] == "cat-file":
+            raise preview._DiffError("missing")
+        return real(*args, cwd=cwd)
+
+    monkeypatch.setattr(preview, "_git", git)
+    assert preview.main(["--base", "HEAD"]) == preview.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "predates infra/synth.py" in err
+    assert "pick a later base revision" in err
+
+
+def test_fail_on_danger_needs_a_base() -> None:
+    with pytest.raises(SystemExit) as exc:
+        preview.main(["--fail-on-danger"])
+    assert exc.value.code == 2
+
+
+def _fake_diff(
+    monkeypatch: pytest.MonkeyPatch, diffs: list[StackDiff], graphs: dict[str, Graph]
+) -> None:
+    def diff_revisions(ref: str, stacks: Any, *, preview: bool = True) -> Any:
+        return diffs, graphs
+
+    monkeypatch.setattr(preview, "diff_revisions", diff_revisions)
+
+
+def test_fail_on_danger_exits_3_and_the_comment_shows_the_danger(
+    prod_preview: Graph, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = Graph.from_json(prod_preview.to_json())
+    del new.resources[new.one("aws:s3/bucket:Bucket", "us-east-2-media").urn]
+    _fake_diff(monkeypatch, [diff_graphs(prod_preview, new, base="main (abc)", head="pr")], {})
+
+    assert preview.main(["--base", "main", "--format", "markdown"]) == 0
+    comment = capsys.readouterr().out
+    assert "Dangers (1)" in comment
+    assert "bucket us-east-2-media is deleted" in comment
+    assert "Reproduce with `scripts/preview --base main`" in comment
+
+    status = preview.main(["--base", "main", "--fail-on-danger"])
+    captured = capsys.readouterr()
+    assert status == preview.EXIT_DANGER
+    assert captured.out.startswith("DANGER: 1")
+    assert "--fail-on-danger" in captured.err
+
+
+def test_a_stack_that_no_longer_synthesizes_fails_the_diff(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = StackDiff(stack="prod", base="main", head="working tree", error="ConfigError: x")
+    _fake_diff(monkeypatch, [broken], {})
+    assert preview.main(["--base", "main", "--format", "markdown"]) == preview.EXIT_ERROR
+    assert "synthesis failed: ConfigError: x" in capsys.readouterr().out
+
+
+def test_diff_results_of_both_sides_are_paired_by_stack(
+    staging_preview: Graph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stack new in the working tree is all creates; one that is gone is all deletes."""
+
+    def as_stack(name: str) -> dict[str, str]:
+        return {"graph": dataclasses.replace(staging_preview, stack=name).to_json()}
+
+    base = {"staging": as_stack("staging"), "old": as_stack("old")}
+    head = {"staging": as_stack("staging"), "old": {"missing": True}, "new": as_stack("new")}
+    monkeypatch.setattr(
+        preview, "synthesize_revisions", lambda ref, stacks, preview: ("0" * 40, base, head)
+    )
+    diffs, graphs = preview.diff_revisions("main", None)
+    by_stack = {d.stack: d for d in diffs}
+    assert by_stack["staging"].empty
+    assert by_stack["old"].counts()["delete"] == by_stack["staging"].unchanged
+    assert by_stack["new"].counts()["create"] == by_stack["staging"].unchanged
+    assert set(graphs) == {"staging", "new"}
+
+
+def test_plain_preview_keeps_its_json_summary(
+    staging_preview: Graph, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert preview.main(["staging", "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["stack"] == "staging"
+    assert summary["resources"] == sum(1 for r in staging_preview if r.custom)
+
+
+def test_plain_preview_of_an_unknown_stack_lists_the_stacks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert preview.main(["nope"]) == preview.EXIT_ERROR
+    assert "stacks: prod, staging" in capsys.readouterr().err
+
+
+def test_graph_option_writes_the_diagram(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    staging_preview: Graph,
+    synth_variant: SynthVariant,
+) -> None:
+    _fake_diff(
+        monkeypatch, [diff_graphs(staging_preview, staging_preview)], {"staging": staging_preview}
+    )
+    dot_file = tmp_path / "staging.dot"
+    assert preview.main(["--base", "main", "staging", "--graph", str(dot_file)]) == 0
+    assert dot_file.read_text().startswith('digraph "python-org/staging"')
+    if shutil.which("dot"):
+        svg = tmp_path / "staging.svg"
+        assert preview.main(["--base", "main", "staging", "--graph", str(svg)]) == 0
+        assert "<svg" in svg.read_text()
+
+
+def test_two_stacks_get_one_diagram_each(tmp_path: Path) -> None:
+    empty = Graph(project="python-org", stack="a", resources={}, outputs={})
+    graphs = [empty, dataclasses.replace(empty, stack="b")]
+    assert preview._draw(tmp_path / "g.dot", graphs) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g-a.dot", "g-b.dot"]
