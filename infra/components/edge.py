@@ -240,15 +240,35 @@ class Edge(pulumi.ComponentResource):
             opts=child,
         )
 
-    def _pin_writes(self, name: str, args: EdgeArgs, home_hostname: str) -> None:
-        """Only the home region can write: its database is the primary."""
-        cloudflare.Ruleset(
-            f"{name}-origin",
+    def _zone_ruleset(
+        self,
+        resource_name: str,
+        args: EdgeArgs,
+        *,
+        phase: str,
+        title: str,
+        rules: Sequence[cloudflare.RulesetRuleArgs],
+    ) -> cloudflare.Ruleset:
+        """The zone's entry-point ruleset of `phase` (one per zone and phase: this stack owns
+        the zone, see the stack files)."""
+        return cloudflare.Ruleset(
+            resource_name,
             zone_id=args.zone_id,
             kind="zone",
-            phase="http_request_origin",
-            name="python.org origin rules",
+            phase=phase,
+            name=title,
             description="Managed by Pulumi (python-org-infra)",
+            rules=list(rules),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _pin_writes(self, name: str, args: EdgeArgs, home_hostname: str) -> None:
+        """Only the home region can write: its database is the primary."""
+        self._zone_ruleset(
+            f"{name}-origin",
+            args,
+            phase="http_request_origin",
+            title="python.org origin rules",
             rules=[
                 cloudflare.RulesetRuleArgs(
                     description=f"Writes to the home region ({args.home_region})",
@@ -262,17 +282,14 @@ class Edge(pulumi.ComponentResource):
                     enabled=True,
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _compression(self, name: str, args: EdgeArgs) -> None:
-        cloudflare.Ruleset(
+        self._zone_ruleset(
             f"{name}-compression",
-            zone_id=args.zone_id,
-            kind="zone",
+            args,
             phase="http_response_compression",
-            name="python.org compression",
-            description="Managed by Pulumi (python-org-infra)",
+            title="python.org compression",
             rules=[
                 cloudflare.RulesetRuleArgs(
                     description="Brotli, else gzip",
@@ -287,7 +304,6 @@ class Edge(pulumi.ComponentResource):
                     enabled=True,
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _cache_rules(self, name: str, args: EdgeArgs) -> None:
@@ -335,26 +351,20 @@ class Edge(pulumi.ComponentResource):
                 enabled=True,
             ),
         ]
-        cloudflare.Ruleset(
+        self._zone_ruleset(
             f"{name}-cache",
-            zone_id=args.zone_id,
-            kind="zone",
+            args,
             phase="http_request_cache_settings",
-            name="python.org cache rules",
-            description="Managed by Pulumi (python-org-infra)",
+            title="python.org cache rules",
             rules=rules,
-            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _waf(self, name: str, args: EdgeArgs) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        cloudflare.Ruleset(
+        self._zone_ruleset(
             f"{name}-waf",
-            zone_id=args.zone_id,
-            kind="zone",
+            args,
             phase="http_request_firewall_managed",
-            name="python.org managed WAF",
-            description="Managed by Pulumi (python-org-infra)",
+            title="python.org managed WAF",
             rules=[
                 cloudflare.RulesetRuleArgs(
                     description=description,
@@ -368,15 +378,12 @@ class Edge(pulumi.ComponentResource):
                     ("Cloudflare OWASP Core Ruleset", OWASP_CORE_RULESET),
                 )
             ],
-            opts=child,
         )
-        cloudflare.Ruleset(
+        self._zone_ruleset(
             f"{name}-rate-limits",
-            zone_id=args.zone_id,
-            kind="zone",
+            args,
             phase="http_ratelimit",
-            name="python.org rate limits",
-            description="Managed by Pulumi (python-org-infra)",
+            title="python.org rate limits",
             rules=[
                 cloudflare.RulesetRuleArgs(
                     description=f"Rate limit {limit.path}",
@@ -393,7 +400,6 @@ class Edge(pulumi.ComponentResource):
                 )
                 for limit in args.rate_limits
             ],
-            opts=child,
         )
 
 
