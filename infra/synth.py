@@ -258,6 +258,27 @@ def _answer_certificate_validation(
 
 _ANSWERS["aws:acm/certificateValidation:CertificateValidation"] = _answer_certificate_validation
 
+# Elastic Load Balancing's log delivery accounts (docs.aws.amazon.com/elasticloadbalancing/
+# latest/application/enable-access-logging.html), as `aws.elb.get_service_account` answers.
+ELB_LOG_ACCOUNTS: dict[str, str] = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "ca-central-1": "985666609251",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-west-3": "009996457667",
+    "eu-central-1": "054676820928",
+    "eu-north-1": "897822967062",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-south-1": "718504428378",
+    "sa-east-1": "507241528517",
+}
+
 Invoke = Callable[[dict[str, Any], str], dict[str, Any]]
 
 _INVOKES: dict[str, Invoke] = {
@@ -287,6 +308,11 @@ _INVOKES: dict[str, Invoke] = {
         "etag": _h("ips"),
     },
     "cloudflare:index/getZone:getZone": lambda args, region: _zone(args),
+    "aws:elb/getServiceAccount:getServiceAccount": lambda args, region: {
+        "id": ELB_LOG_ACCOUNTS.get(region, "797873946194"),
+        "arn": f"arn:aws:iam::{ELB_LOG_ACCOUNTS.get(region, '797873946194')}:root",
+        "region": region,
+    },
 }
 
 

@@ -175,13 +175,14 @@ def test_database_args_reject_a_replica_without_source() -> None:
 
 def test_assets_alone_build_two_safe_buckets() -> None:
     g = run(
-        lambda opts: (
-            Assets(
-                "eu-west-1",
-                AssetsArgs(physical_prefix="pyorg-unit-eu-west-1", base_tags=TAGS),
-                opts,
-            )
-            and None
+        lambda opts: Assets(
+            "eu-west-1",
+            AssetsArgs(
+                physical_prefix="pyorg-unit-eu-west-1",
+                base_tags=TAGS,
+                access_log_bucket="pyorg-unit-eu-west-1-logs",
+            ),
+            opts,
         )
     )
     buckets = g.of_type("aws:s3/bucket:Bucket")

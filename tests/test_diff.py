@@ -355,6 +355,8 @@ def test_removing_a_region_deletes_its_resources_and_flags_its_data(
         "ap-southeast-1-static",
         "ap-southeast-1-media",
         "ap-southeast-1-app",  # the region's copy of the app's settings secret
+        "ap-southeast-1-access-logs",
+        "ap-southeast-1-flow-logs-key",
     }
     # Nothing in the other regions is replaced, and the edge stops sending traffic there.
     assert not [c for c in diff.changes if c.kind is Kind.REPLACE]

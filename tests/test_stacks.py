@@ -90,6 +90,7 @@ def test_resources_that_accept_tags_are_given_them(prod: Graph) -> None:
         "aws:s3/bucketPolicy:BucketPolicy",
         "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:s3/bucketLogging:BucketLogging",
     }
     untagged = {r.type for r in aws_resources(prod) if "tags" not in r.inputs} - untaggable
     assert not untagged
@@ -327,7 +328,7 @@ def test_staging_database_is_single_az(staging: Graph) -> None:
 
 def test_buckets_are_versioned_encrypted_private_and_kept(prod: Graph) -> None:
     buckets = prod.of_type("aws:s3/bucket:Bucket")
-    assert len(buckets) == 6
+    assert len(buckets) == 9  # static, media and access logs in each region
     assert all(b.protect and b.retain_on_delete for b in buckets)
     ids = {b.outputs["bucket"] for b in buckets}
 
@@ -343,7 +344,9 @@ def test_buckets_are_versioned_encrypted_private_and_kept(prod: Graph) -> None:
     for bucket_id in ids:
         assert versioning[bucket_id].inputs["versioningConfiguration"]["status"] == "Enabled"
         (rule,) = sse[bucket_id].inputs["rules"]
-        assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+        # The access-log buckets: SSE-S3, the only one load balancer log delivery accepts.
+        expected = "AES256" if "-logs-" in bucket_id else "aws:kms"
+        assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == expected
         flags = (
             "blockPublicAcls",
             "blockPublicPolicy",
@@ -359,6 +362,11 @@ def test_buckets_abort_stale_uploads_and_never_expire_old_versions(prod: Graph) 
         b.outputs["bucket"] for b in prod.of_type("aws:s3/bucket:Bucket")
     }
     for config in configs:
+        if "-logs-" in config.inputs["bucket"]:
+            # Logs are records, not site data: they expire with the flow logs' retention.
+            (rule,) = config.inputs["rules"]
+            assert rule["expiration"] == {"days": 365}
+            continue
         rules = {r["id"]: r for r in config.inputs["rules"]}
         assert rules["abort-incomplete-uploads"]["abortIncompleteMultipartUpload"] == {
             "daysAfterInitiation": 7
@@ -374,6 +382,54 @@ def test_databases_publish_enhanced_monitoring(prod: Graph) -> None:
         assert db.inputs["monitoringInterval"] == 60
         role = roles[db.inputs["monitoringRoleArn"]]
         assert "monitoring.rds.amazonaws.com" in role.inputs["assumeRolePolicy"]
+
+
+def test_access_logs_of_load_balancers_and_buckets_land_in_the_regions_log_bucket(
+    prod: Graph,
+) -> None:
+    from infra.synth import ELB_LOG_ACCOUNTS
+
+    logs = {
+        b.region: b
+        for b in prod.of_type("aws:s3/bucket:Bucket")
+        if "-logs-" in b.inputs["bucketPrefix"]
+    }
+    assert set(logs) == set(PROD_REGIONS)
+    assert all(b.protect and b.retain_on_delete for b in logs.values())
+    for lb in prod.of_type("aws:lb/loadBalancer:LoadBalancer"):
+        assert lb.region
+        assert lb.inputs["accessLogs"] == {
+            "bucket": logs[lb.region].outputs["bucket"],
+            "prefix": "alb",
+            "enabled": True,
+        }
+    targets = {
+        r.inputs["bucket"]: r.inputs["targetBucket"]
+        for r in prod.of_type("aws:s3/bucketLogging:BucketLogging")
+    }
+    for bucket in prod.of_type("aws:s3/bucket:Bucket"):
+        if bucket in logs.values():
+            assert bucket.outputs["bucket"] not in targets  # a log bucket doesn't log itself
+        else:
+            assert bucket.region
+            assert targets[bucket.outputs["bucket"]] == logs[bucket.region].outputs["bucket"]
+    for policy in prod.of_type("aws:s3/bucketPolicy:BucketPolicy"):
+        if policy.inputs["bucket"] in {b.outputs["bucket"] for b in logs.values()}:
+            assert policy.region
+            elb = f"arn:aws:iam::{ELB_LOG_ACCOUNTS[policy.region]}:root"
+            assert f'"AWS": "{elb}"' in policy.inputs["policy"]
+            assert "logging.s3.amazonaws.com" in policy.inputs["policy"]
+
+
+def test_secrets_and_flow_logs_use_keys_of_their_region(prod: Graph) -> None:
+    for secret in prod.of_type("aws:secretsmanager/secret:Secret"):
+        assert secret.inputs["kmsKeyId"].startswith(f"arn:aws:kms:{secret.region}:")
+    keys = {k.outputs["arn"]: k for k in prod.of_type("aws:kms/key:Key")}
+    for group in prod.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        key = keys[group.inputs["kmsKeyId"]]
+        assert key.region == group.region
+        assert f"logs.{group.region}.amazonaws.com" in key.inputs["policy"]
+        assert key.protect
 
 
 def test_media_replicates_from_home_to_every_other_region(prod: Graph) -> None:

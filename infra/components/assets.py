@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.aliases import inherited_aliases
+from infra.components.access_logs import S3_PREFIX
 from infra.naming import tags
 
 KINDS = ("static", "media")
@@ -25,6 +26,7 @@ KINDS = ("static", "media")
 class AssetsArgs:
     physical_prefix: str
     base_tags: dict[str, str]
+    access_log_bucket: pulumi.Input[str]  # the region's AccessLogs bucket
 
 
 class Bucket:
@@ -49,7 +51,7 @@ class Assets(pulumi.ComponentResource):
 
         self.kms_key = aws.kms.Key(
             f"{name}-assets-key",
-            description=f"{args.physical_prefix}: static and media buckets",
+            description=f"{args.physical_prefix}: static and media buckets, app secret",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=t("assets-key"),
@@ -153,6 +155,13 @@ class Assets(pulumi.ComponentResource):
             ],
             # Lifecycle rules on a versioned bucket need versioning to exist first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        aws.s3.BucketLogging(
+            role,
+            bucket=bucket.id,
+            target_bucket=args.access_log_bucket,
+            target_prefix=f"{S3_PREFIX}/{kind}/",
+            opts=child,
         )
         aws.s3.BucketPolicy(
             role,

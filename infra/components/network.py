@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import cidr
+from infra.aliases import inherited_aliases
 from infra.config import NatGateways, RegionConfig
 from infra.naming import tags
 
@@ -146,9 +147,28 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, name: str, args: NetworkArgs, t: object) -> None:
         child = pulumi.ResourceOptions(parent=self)
         assert callable(t)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        region = args.region.name
+        # Losing the key loses the logs it encrypted: kept like every key.
+        key = aws.kms.Key(
+            f"{name}-flow-logs-key",
+            description=f"{name}: VPC flow logs",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=account.apply(lambda a: json.dumps(_logs_key_policy(a, region))),
+            tags=t("flow-logs-key"),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=True,
+                retain_on_delete=True,
+                aliases=inherited_aliases(self, f"{name}-flow-logs-key"),
+            ),
+        )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             retention_in_days=args.flow_log_retention_days,
+            kms_key_id=key.arn,
             tags=t("flow-logs"),
             opts=child,
         )
@@ -203,3 +223,38 @@ class Network(pulumi.ComponentResource):
             tags=t("flow-logs"),
             opts=child,
         )
+
+
+def _logs_key_policy(account_id: str, region: str) -> dict[str, object]:
+    """The account administers the key (the default key policy, without which nobody could);
+    CloudWatch Logs of this region may use it for this account's log groups only."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsUse",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": [
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:*"
+                    }
+                },
+            },
+        ],
+    }

@@ -1,6 +1,6 @@
 """Region: everything python.org runs in one AWS region.
 
-Composes Network, Assets, Database (the primary in the home region, a read replica of it
+Composes Network, AccessLogs, Assets, Database (the primary in the home region, a read replica of it
 elsewhere) and WebTier. The region's AWS provider arrives through `opts.providers` and reaches
 every child through `parent`: nothing here falls back to the ambient default region.
 """
@@ -13,6 +13,7 @@ import pulumi
 
 from infra import naming
 from infra.aliases import inherited_aliases
+from infra.components.access_logs import AccessLogs, AccessLogsArgs
 from infra.components.assets import Assets, AssetsArgs
 from infra.components.database import DB_NAME, PORT, Database, DatabaseArgs, Role
 from infra.components.network import Network, NetworkArgs
@@ -71,9 +72,23 @@ class Region(pulumi.ComponentResource):
             ),
             child,
         )
+        self.access_logs = AccessLogs(
+            name,
+            AccessLogsArgs(
+                physical_prefix=naming.prefix(cfg.stack, region.name),
+                # Kept as long as the VPC flow logs: one retention for a region's records.
+                retention_days=cfg.network.flow_log_retention_days,
+                base_tags=base,
+            ),
+            child,
+        )
         self.assets = Assets(
             name,
-            AssetsArgs(physical_prefix=naming.prefix(cfg.stack, region.name), base_tags=base),
+            AssetsArgs(
+                physical_prefix=naming.prefix(cfg.stack, region.name),
+                base_tags=base,
+                access_log_bucket=self.access_logs.ready_bucket_name,
+            ),
             child,
         )
         home = args.home_database
@@ -129,6 +144,7 @@ class Region(pulumi.ComponentResource):
                 media_bucket_name=media.bucket,
                 assets_key_arn=self.assets.kms_key.arn,
                 app_secret=args.app_secret,
+                access_log_bucket=self.access_logs.ready_bucket_name,
                 deletion_protection=cfg.environment is Environment.PRODUCTION,
                 base_tags=base,
             ),

@@ -22,6 +22,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.access_logs import ALB_PREFIX
 from infra.config import Architecture, WebConfig
 from infra.naming import tags
 
@@ -69,6 +70,7 @@ class WebTierArgs:
     media_bucket_name: pulumi.Input[str]
     assets_key_arn: pulumi.Input[str]
     app_secret: pulumi.Input[str]  # JSON, secret
+    access_log_bucket: pulumi.Input[str]  # the region's AccessLogs bucket, once writable
     deletion_protection: bool
     base_tags: dict[str, str]
 
@@ -182,6 +184,9 @@ class WebTier(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             enable_deletion_protection=args.deletion_protection,
             idle_timeout=60,
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(
+                bucket=args.access_log_bucket, prefix=ALB_PREFIX, enabled=True
+            ),
             tags=t("alb"),
             opts=child,
         )
@@ -249,6 +254,8 @@ class WebTier(pulumi.ComponentResource):
             f"{name}-app",
             description="python.org application settings (SECRET_KEY, SENTRY_DSN)",
             recovery_window_in_days=30,
+            # The region's assets key, which the instance role may already decrypt with.
+            kms_key_id=args.assets_key_arn,
             tags=t("app-secret"),
             opts=child,
         )
