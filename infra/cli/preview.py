@@ -12,7 +12,6 @@ danger was found.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import signal
@@ -106,17 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         # interpreter's final flush does not fail again (the recipe of Python's signal docs).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         status = 0
-    if argv is None:
-        skip_teardown_gc()
     return status
-
-
-def skip_teardown_gc() -> None:
-    """Called by a command about to exit: the Pulumi SDKs leave ~550,000 objects, and the
-    interpreter's final garbage collection over them takes over a second (a quarter of a prod
-    preview). Frozen objects are left to the OS. Only when `main` runs as the process's command
-    (argv from sys.argv), never under a caller such as the tests."""
-    gc.freeze()
 
 
 # --- one revision, in-process -----------------------------------------------------------------

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.cli.preview import skip_teardown_gc
 from infra.config import ConfigError
 from infra.plan import short_type
 from infra.stackfile import ROOT, read_stack_file, stack_names
@@ -72,8 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     evaluate = _policy_runner()
     reports = [validate_stack(stack, root, evaluate) for stack in stacks]
-    if argv is None:
-        skip_teardown_gc()
     for report in reports:
         _print(report, root)
     failed = [r.stack for r in reports if not r.ok]
