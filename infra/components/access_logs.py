@@ -10,13 +10,14 @@ server access logging from this account, under `s3/`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.aliases import inherited_aliases
+from infra.buckets import private_bucket
 from infra.naming import tags
 
 ALB_PREFIX = "alb"
@@ -40,62 +41,28 @@ class AccessLogs(pulumi.ComponentResource):
         self, name: str, args: AccessLogsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("python-org:logs:AccessLogs", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         role = f"{name}-access-logs"
-        self.bucket = aws.s3.Bucket(
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        elb = aws.elb.get_service_account_output(opts=invoke).arn
+        made = private_bucket(
             role,
-            bucket_prefix=f"{args.physical_prefix}-logs-",
-            force_destroy=False,
-            tags=tags(args.base_tags, "logs", role),
-            opts=pulumi.ResourceOptions(
+            parent=self,
+            bucket_opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=True,
                 retain_on_delete=True,
                 aliases=inherited_aliases(self, role),
             ),
-        )
-        bucket_id = self.bucket.id
-        aws.s3.BucketOwnershipControls(
-            role,
-            bucket=bucket_id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            role,
-            bucket=bucket_id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            role,
-            bucket=bucket_id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"
+            bucket_prefix=f"{args.physical_prefix}-logs-",
+            tags=tags(args.base_tags, "logs", role),
+            encryption=aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    # Load balancer log delivery can't write to SSE-KMS buckets.
+                    sse_algorithm="AES256",
+                ),
             ),
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            role,
-            bucket=bucket_id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        # Load balancer log delivery can't write to SSE-KMS buckets.
-                        sse_algorithm="AES256",
-                    ),
-                )
-            ],
-            opts=child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            role,
-            bucket=bucket_id,
-            rules=[
+            lifecycle_rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
                     id="expire-logs",
                     status="Enabled",
@@ -111,48 +78,31 @@ class AccessLogs(pulumi.ComponentResource):
                     ),
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
-        )
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        elb = aws.elb.get_service_account_output(opts=invoke).arn
-        policy = aws.s3.BucketPolicy(
-            role,
-            bucket=bucket_id,
-            policy=pulumi.Output.all(self.bucket.arn, account, elb).apply(
-                lambda v: json.dumps(log_bucket_policy(*v))
+            statements=lambda arn: pulumi.Output.all(arn, account, elb).apply(
+                lambda v: log_writers(*v)
             ),
-            opts=child,
         )
-        self.ready_bucket_name = policy.bucket
+        self.bucket = made.bucket
+        self.ready_bucket_name = made.policy.bucket
         self.register_outputs({"bucket": self.bucket.bucket})
 
 
-def log_bucket_policy(bucket_arn: str, account_id: str, elb_account_arn: str) -> dict[str, object]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-            {
-                "Sid": "LoadBalancerAccessLogs",
-                "Effect": "Allow",
-                "Principal": {"AWS": elb_account_arn},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/{ALB_PREFIX}/AWSLogs/{account_id}/*",
-            },
-            {
-                "Sid": "S3ServerAccessLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/{S3_PREFIX}/*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            },
-        ],
-    }
+def log_writers(bucket_arn: str, account_id: str, elb_account_arn: str) -> list[dict[str, Any]]:
+    """The two writers the log bucket lets in (beside the TLS-only statement every bucket has)."""
+    return [
+        {
+            "Sid": "LoadBalancerAccessLogs",
+            "Effect": "Allow",
+            "Principal": {"AWS": elb_account_arn},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{ALB_PREFIX}/AWSLogs/{account_id}/*",
+        },
+        {
+            "Sid": "S3ServerAccessLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{S3_PREFIX}/*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+    ]

@@ -9,13 +9,13 @@ resource of its own beside the bucket. Buckets and the key are `protect`ed and
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.aliases import inherited_aliases
+from infra.buckets import PrivateBucket, abort_incomplete_uploads, private_bucket
 from infra.components.access_logs import S3_PREFIX
 from infra.naming import tags
 
@@ -29,17 +29,9 @@ class AssetsArgs:
     access_log_bucket: pulumi.Input[str]  # the region's AccessLogs bucket
 
 
-class Bucket:
-    """A bucket and the companion resources that make it safe, as built by `Assets`."""
-
-    def __init__(self, bucket: aws.s3.Bucket, versioning: aws.s3.BucketVersioning) -> None:
-        self.bucket = bucket
-        self.versioning = versioning
-
-
 class Assets(pulumi.ComponentResource):
     kms_key: aws.kms.Key
-    buckets: dict[str, Bucket]
+    buckets: dict[str, PrivateBucket]
 
     def __init__(
         self, name: str, args: AssetsArgs, opts: pulumi.ResourceOptions | None = None
@@ -78,68 +70,24 @@ class Assets(pulumi.ComponentResource):
             aliases=inherited_aliases(self, child_name),
         )
 
-    def _bucket(self, name: str, kind: str, args: AssetsArgs, t: object) -> Bucket:
+    def _bucket(self, name: str, kind: str, args: AssetsArgs, t: object) -> PrivateBucket:
         assert callable(t)
-        child = pulumi.ResourceOptions(parent=self)
         role = f"{name}-{kind}"
-        bucket = aws.s3.Bucket(
+        made = private_bucket(
             role,
-            # A prefix, not a fixed name: bucket names are global, and the suffix Pulumi adds
-            # keeps them unique; the name is a stack output.
+            parent=self,
+            bucket_opts=self._keep(role),
             bucket_prefix=f"{args.physical_prefix}-{kind}-",
-            force_destroy=False,
             tags=t(kind),
-            opts=self._keep(role),
-        )
-        aws.s3.BucketOwnershipControls(
-            role,
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            role,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            role,
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"
-            ),
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            role,
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms",
-                        kms_master_key_id=self.kms_key.arn,
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            role,
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="abort-incomplete-uploads",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
-                    ),
+            encryption=aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms",
+                    kms_master_key_id=self.kms_key.arn,
                 ),
+                bucket_key_enabled=True,
+            ),
+            lifecycle_rules=[
+                abort_incomplete_uploads(),
                 # Old versions are what protects against a bad deploy or a deletion: they are
                 # moved to cheaper storage, never expired.
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -153,36 +101,12 @@ class Assets(pulumi.ComponentResource):
                     ],
                 ),
             ],
-            # Lifecycle rules on a versioned bucket need versioning to exist first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
         aws.s3.BucketLogging(
             role,
-            bucket=bucket.id,
+            bucket=made.bucket.id,
             target_bucket=args.access_log_bucket,
             target_prefix=f"{S3_PREFIX}/{kind}/",
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.s3.BucketPolicy(
-            role,
-            bucket=bucket.id,
-            policy=bucket.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "DenyInsecureTransport",
-                                "Effect": "Deny",
-                                "Principal": "*",
-                                "Action": "s3:*",
-                                "Resource": [arn, f"{arn}/*"],
-                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            }
-                        ],
-                    }
-                )
-            ),
-            opts=child,
-        )
-        return Bucket(bucket, versioning)
+        return made
