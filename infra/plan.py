@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.graph import Graph, Resource
+from infra.graph import UNKNOWN, Graph, Resource
 
 GLOBAL = "global"  # resources on no AWS region: the Cloudflare edge, generated secrets
 
@@ -158,16 +158,22 @@ def render_tree(graph: Graph, *, verbose: bool = False, color: bool = False) -> 
     protected = sum(1 for r in graph if r.protect)
     lines.append(f"Resources: {green}+ {total} to create{reset} ({protected} protected)")
     if graph.outputs:
-        lines += ["", "Outputs:", *_outputs(graph.outputs, "    ")]
+        lines += ["", "Outputs:", *_outputs(graph.outputs, "    ", region_order(graph))]
     return "\n".join(lines)
 
 
-def _outputs(value: Any, indent: str) -> list[str]:
+def _outputs(value: Any, indent: str, order: dict[str, int] | None = None) -> list[str]:
+    """Stack outputs as `pulumi preview` shows them: sorted (regions in stack order), values
+    computed at apply time as `(known after apply)`."""
+    order = order or {}
     lines = []
-    for key, val in value.items():
+    for key in sorted(value, key=lambda k: (k not in order, order.get(k, 0), k)):
+        val = value[key]
         if isinstance(val, dict):
             lines.append(f"{indent}{key}:")
-            lines += _outputs(val, indent + "    ")
+            lines += _outputs(val, indent + "    ", order)
+        elif val == UNKNOWN:
+            lines.append(f"{indent}{key}: (known after apply)")
         else:
             lines.append(f"{indent}{key}: {json.dumps(val)}")
     return lines

@@ -184,3 +184,22 @@ def test_two_stacks_get_one_diagram_each(tmp_path: Path) -> None:
     graphs = [empty, dataclasses.replace(empty, stack="b")]
     assert preview._draw(tmp_path / "g.dot", graphs) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g-a.dot", "g-b.dot"]
+
+
+def test_plain_preview_tree_groups_by_region_and_shows_unknown_outputs(
+    prod_preview: Graph,
+) -> None:
+    from infra.plan import render_tree
+
+    tree = render_tree(prod_preview)
+    headings = [line for line in tree.splitlines() if line.startswith("+ ")]
+    assert headings[0].startswith("+ us-east-2 (home: database primary, media origin)")
+    assert [h.split()[1] for h in headings[1:3]] == ["eu-west-1", "ap-southeast-1"]
+    assert headings[-1].startswith("+ global")
+    assert "    + Edge edge" in tree
+    assert "database_endpoint: (known after apply)" in tree
+    assert "[unknown]" not in tree.split("Outputs:")[1]
+    outputs = tree.split("Outputs:")[1]
+    assert (
+        outputs.index("us-east-2:") < outputs.index("eu-west-1:") < outputs.index("ap-southeast-1:")
+    )
