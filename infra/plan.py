@@ -84,11 +84,14 @@ def grouped(graph: Graph) -> dict[str, list[Group]]:
 
 def region_order(graph: Graph) -> dict[str, int]:
     """Region -> position: the home region first, then the stack's regions in config order (the
-    order their providers were declared in; stack outputs may come back with sorted keys)."""
+    `region_order` output; mappings such as the `regions` output come back with their keys
+    reordered, and registrations complete in no fixed order)."""
     home = graph.outputs.get("home_region")
-    names = [
+    ordered = graph.outputs.get("region_order")
+    names = list(ordered) if isinstance(ordered, list) else []
+    names += sorted(
         r.inputs["region"] for r in graph.of_type("pulumi:providers:aws") if "region" in r.inputs
-    ]
+    )
     regions = graph.outputs.get("regions")
     names += list(regions) if isinstance(regions, dict) else []
     names = list(dict.fromkeys(n for n in names if isinstance(n, str)))

@@ -161,6 +161,8 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             "zone_settings": ZONE_SETTINGS,
         },
         "home_region": cfg.home_region,
+        # The regions in config order, home first: mappings lose their order on the way.
+        "region_order": list(cfg.region_names),
         "regions": {name: region.outputs for name, region in regions.items()},
     }
 

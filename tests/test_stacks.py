@@ -462,6 +462,7 @@ def test_stateful_urns_are_stable(prod: Graph) -> None:
 
 
 def test_outputs_per_region(prod: Graph) -> None:
+    assert prod.outputs["region_order"] == list(PROD_REGIONS)
     for region, out in prod.outputs["regions"].items():
         assert out["load_balancer_dns_name"].endswith(f".{region}.elb.amazonaws.com")
         assert f".{region}.rds.amazonaws.com:5432" in out["database_endpoint"]
