@@ -256,31 +256,32 @@ def _child_urn(parent: str, type_: str, name: str) -> str:
     return f"{head}::{project}::{qualified}${type_}::{name}"
 
 
-def _created(graph: Graph, res: Resource) -> Change:
-    change = Change(
-        kind=Kind.CREATE,
+def _change(kind: Kind, graph: Graph, res: Resource, **details: Any) -> Change:
+    """A change of `res` (as declared in `graph`), with what every change says about it."""
+    return Change(
+        kind=kind,
         urn=res.urn,
         type=res.type,
         name=res.name,
         region=region_of(graph, res),
         component=component_label(graph, res),
-        properties=tuple(PropertyChange(p, ABSENT, v) for p, v in _leaves(res.inputs)),
         stateful=stateful_kind(res.type),
+        **details,
+    )
+
+
+def _created(graph: Graph, res: Resource) -> Change:
+    change = _change(
+        Kind.CREATE,
+        graph,
+        res,
+        properties=tuple(PropertyChange(p, ABSENT, v) for p, v in _leaves(res.inputs)),
     )
     return _with_dangers(change, None, res)
 
 
 def _deleted(graph: Graph, res: Resource) -> Change:
-    change = Change(
-        kind=Kind.DELETE,
-        urn=res.urn,
-        type=res.type,
-        name=res.name,
-        region=region_of(graph, res),
-        component=component_label(graph, res),
-        stateful=stateful_kind(res.type),
-    )
-    return _with_dangers(change, res, None)
+    return _with_dangers(_change(Kind.DELETE, graph, res), res, None)
 
 
 def _compare(
@@ -332,18 +333,14 @@ def _compare(
     if not props and not options and not reasons and previous is None:
         return None
     kind = Kind.REPLACE if reasons else Kind.UPDATE
-    change = Change(
-        kind=kind,
-        urn=new.urn,
-        type=new.type,
-        name=new.name,
-        region=region_of(new_graph, new),
-        component=component_label(new_graph, new),
+    change = _change(
+        kind,
+        new_graph,
+        new,
         properties=tuple(props),
         options=tuple(options),
         replace_reasons=tuple(reasons),
         previous_urn=previous,
-        stateful=stateful_kind(new.type),
     )
     return _with_dangers(change, old, new)
 

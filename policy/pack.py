@@ -87,23 +87,25 @@ def _region(props: Mapping[str, Any], provider: Any) -> str | None:
 
 def from_validation_args(args: ResourceValidationArgs) -> Res:
     """The rule view of what a resource policy gets: one resource, its inputs, no dependencies."""
-    props = plain(args.props)
-    return Res(
-        type=args.resource_type,
-        urn=args.urn,
-        name=args.name,
-        props=props,
-        protect=bool(args.opts.protect),
-        retain_on_delete=None,
-        delete_before_replace=args.opts.delete_before_replace,
-        parent=args.opts.parent,
-        region=_region(props, args.provider),
-        aliases=tuple(args.opts.aliases),
-    )
+    return _view(args, dependencies=(), parent=args.opts.parent)
 
 
 def from_policy_resource(res: PolicyResource) -> Res:
     """The rule view of a resource as a stack policy gets it (its state, its dependencies)."""
+    return _view(
+        res,
+        dependencies=tuple(d.urn for d in res.dependencies),
+        parent=res.parent.urn if res.parent is not None else res.opts.parent,
+    )
+
+
+def _view(
+    res: ResourceValidationArgs | PolicyResource,
+    *,
+    dependencies: tuple[str, ...],
+    parent: str | None,
+) -> Res:
+    # The analyzer protocol carries no retainOnDelete: None means "cannot tell" to the rules.
     props = plain(res.props)
     return Res(
         type=res.resource_type,
@@ -113,8 +115,8 @@ def from_policy_resource(res: PolicyResource) -> Res:
         protect=bool(res.opts.protect),
         retain_on_delete=None,
         delete_before_replace=res.opts.delete_before_replace,
-        dependencies=tuple(d.urn for d in res.dependencies),
-        parent=res.parent.urn if res.parent is not None else res.opts.parent,
+        dependencies=dependencies,
+        parent=parent,
         region=_region(props, res.provider),
         aliases=tuple(res.opts.aliases),
     )
