@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 from pulumi.errors import RunError
 
+from infra import naming
+
 NAMESPACE = "python-org"
 SECRET_KEYS = frozenset({"sentryDsn"})
 _MISSING: Any = object()
@@ -123,6 +125,7 @@ class DatabaseConfig:
     max_allocated_storage_gb: int
     multi_az: bool
     backup_retention_days: int
+    app_user_generation: int  # the app's database user is pythondotorg_g<generation>
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -365,6 +368,12 @@ def parse_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
                 top.fail("hostnames", host, f"every hostname must be {domain} or a name under it")
     home_region = top.string("homeRegion")
     regions = _regions(top, home_region)
+    for region in regions or ():
+        for problem in naming.name_length_problems(stack, region.name):
+            problems.append(
+                f"{NAMESPACE}:regions.{region.name}: in stack '{stack}', {problem}: "
+                "a shorter stack name fits"
+            )
     network = _network(top)
     web = _web(top)
     database = _database(top, environment)
@@ -529,6 +538,9 @@ _LOG_RETENTION_DAYS = frozenset(
 )  # fmt: skip
 
 
+_IMAGE_BY_DIGEST = r"[a-z0-9][a-z0-9./_-]*(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}"
+
+
 def _web(top: _Reader) -> WebConfig | None:
     s = top.section("web")
     if s is None:
@@ -547,9 +559,12 @@ def _web(top: _Reader) -> WebConfig | None:
     path = s.string(
         "healthCheckPath", "/_health/", pattern=r"/[A-Za-z0-9._~/-]*", allowed="a URL path"
     )
+    # By digest only: a moving tag never rolls out (the launch template does not change, so no
+    # instance refresh starts), and a preview could not show what a deploy changes.
     image = s.string(
-        "appImage", pattern=r"[a-z0-9./_-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})",
-        allowed="a container image reference with a tag or digest",
+        "appImage", pattern=_IMAGE_BY_DIGEST,
+        allowed="an image pinned by digest, such as ghcr.io/python/pythondotorg@sha256:<64 hex "
+        "digits> (a tag alone moves under a deploy: refused)",
     )  # fmt: skip
     port = s.integer("appPort", 1024, 65535, default=8000)
     s.finish()
@@ -604,14 +619,18 @@ def _database(top: _Reader, environment: Environment | None) -> DatabaseConfig |
             f"must be from {low} to 35 when environment is production",
         )
         retention = None
+    # Bumped to rotate the app's database credentials: a new user with a new password, while
+    # instances still running keep the previous one (docs/app-contract.md, "Rotation").
+    generation = s.integer("appUserGeneration", 1, 9999, default=1)
     s.finish()
-    if None in (instance_class, version, storage, max_storage, multi_az, retention):
+    if None in (instance_class, version, storage, max_storage, multi_az, retention, generation):
         return None
     assert instance_class
     assert version
     assert storage
     assert max_storage
     assert retention
+    assert generation
     assert multi_az is not None
     return DatabaseConfig(
         instance_class=instance_class,
@@ -620,6 +639,7 @@ def _database(top: _Reader, environment: Environment | None) -> DatabaseConfig |
         max_allocated_storage_gb=max_storage,
         multi_az=multi_az,
         backup_retention_days=retention,
+        app_user_generation=generation,
     )
 
 

@@ -28,8 +28,41 @@ def asg_name(stack: str, region: str) -> str:
 
 
 def load_balancer_name(stack: str, region: str) -> str:
-    # ALB names: at most 32 characters; the longest region name (ap-southeast-1) fits.
-    return f"{prefix(stack, region)}"[:32]
+    # Never truncated: two regions cut to the same 32 characters would collide. The config
+    # refuses a stack whose names would exceed AWS's limits (`name_length_problems`).
+    return prefix(stack, region)
+
+
+# AWS's length limits on the physical names derived above, with the document that sets each.
+NAME_LIMITS: dict[str, tuple[int, str]] = {
+    # "Load balancer name: ... a maximum of 32 characters" (CreateLoadBalancer, ELBv2 API).
+    "load balancer": (32, "ELBv2 CreateLoadBalancer: Name"),
+    # "DBInstanceIdentifier: ... Must contain from 1 to 63 letters, numbers, or hyphens".
+    "database identifier": (63, "RDS CreateDBInstance: DBInstanceIdentifier"),
+    # "AutoScalingGroupName: Length Constraints: Minimum length of 1. Maximum length of 255".
+    "autoscaling group": (255, "Auto Scaling CreateAutoScalingGroup: AutoScalingGroupName"),
+}
+
+
+def physical_names(stack: str, region: str) -> dict[str, str]:
+    """Every physical name this module derives for one region, by what it names."""
+    return {
+        "load balancer": load_balancer_name(stack, region),
+        "database identifier": db_identifier(stack, region),
+        "autoscaling group": asg_name(stack, region),
+    }
+
+
+def name_length_problems(stack: str, region: str) -> list[str]:
+    """What AWS would refuse of this region's physical names (empty when every name fits)."""
+    problems = []
+    for what, name in physical_names(stack, region).items():
+        limit, source = NAME_LIMITS[what]
+        if len(name) > limit:
+            problems.append(
+                f"the {what} name {name!r} is {len(name)} characters; AWS allows {limit} ({source})"
+            )
+    return problems
 
 
 def origin_hostname(stack: str, region: str, domain: str) -> str:

@@ -240,6 +240,32 @@ def asg_cooldown(res: Res) -> Iterator[str]:
         yield "default_cooldown is 0"
 
 
+@rules.resource(
+    "asg-refresh-keeps-capacity",
+    MANDATORY,
+    types=(tk.ASG,),
+    checks="An instance refresh never takes a group below its desired capacity: it launches "
+    "new instances before it terminates old ones",
+    fix="instance_refresh.preferences: min_healthy_percentage=100, max_healthy_percentage "
+    "above 100 (200 replaces everything at once, then terminates)",
+    sources=(),
+)
+def asg_refresh_keeps_capacity(res: Res) -> Iterator[str]:
+    prefs = dig(res.props, "instanceRefresh", "preferences")
+    if not isinstance(prefs, Mapping):
+        return
+    low = number(prefs.get("minHealthyPercentage"))
+    high = number(prefs.get("maxHealthyPercentage"))
+    # Auto Scaling's defaults are 90 and 100: terminate first, which takes a group of one to
+    # zero (90% of 1 instance rounds down to none).
+    low = 90 if low is None and "minHealthyPercentage" not in prefs else low
+    high = 100 if high is None and "maxHealthyPercentage" not in prefs else high
+    if low is not None and low < 100:
+        yield f"min_healthy_percentage is {low}: the refresh terminates before it launches"
+    elif high is not None and high <= 100:
+        yield f"max_healthy_percentage is {high}: there is no room to launch before terminating"
+
+
 def _tags_instances(template: Res) -> bool | None:
     specs = template.props.get("tagSpecifications")
     if is_unknown(specs):

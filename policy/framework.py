@@ -35,6 +35,8 @@ class Rule:
     checks: str  # what the rule checks, one sentence (the README and docs table)
     fix: str  # what to change, appended to every finding
     sources: tuple[str, ...]  # the checkov / cdk-nag ids it implements; none for our own
+    # Cloud refusals: the document that says the cloud refuses what the rule refuses.
+    document: str = ""
     types: tuple[str, ...] = ()  # resource rules: the types it looks at...
     applies: Callable[[Res], bool] | None = None  # ...or, without types, a predicate
     resource_check: ResourceCheck | None = None
@@ -80,6 +82,7 @@ class Registry:
         checks: str,
         fix: str,
         sources: Sequence[str] = (),
+        document: str = "",
     ) -> Callable[[ResourceCheck], ResourceCheck]:
         if bool(types) == (applies is not None):
             raise ValueError(f"rule {name}: give either types or applies")
@@ -92,6 +95,7 @@ class Registry:
                     checks,
                     fix,
                     tuple(sources),
+                    document,
                     tuple(types),
                     applies,
                     resource_check=check,
@@ -102,10 +106,19 @@ class Registry:
         return register
 
     def stack(
-        self, name: str, severity: Severity, *, checks: str, fix: str, sources: Sequence[str] = ()
+        self,
+        name: str,
+        severity: Severity,
+        *,
+        checks: str,
+        fix: str,
+        sources: Sequence[str] = (),
+        document: str = "",
     ) -> Callable[[StackCheck], StackCheck]:
         def register(check: StackCheck) -> StackCheck:
-            self.rules.append(Rule(name, severity, checks, fix, tuple(sources), stack_check=check))
+            self.rules.append(
+                Rule(name, severity, checks, fix, tuple(sources), document, stack_check=check)
+            )
             return check
 
         return register

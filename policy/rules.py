@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policy import compute, edge, iam, network, storage
+from policy import compute, edge, iam, network, refusals, storage
 from policy.framework import ADVISORY, MANDATORY, Rule, Severity
 
 RULES: tuple[Rule, ...] = (
@@ -19,7 +19,10 @@ RULES: tuple[Rule, ...] = (
     *compute.rules.rules,
     *iam.rules.rules,
     *edge.rules.rules,
+    *refusals.rules.rules,
 )
+# The mandatory group whose every rule states what the cloud refuses, with its document.
+CLOUD_REFUSALS: tuple[Rule, ...] = tuple(refusals.rules.rules)
 BY_NAME = {rule.name: rule for rule in RULES}
 if len(BY_NAME) != len(RULES):
     raise RuntimeError("two rules share a name")

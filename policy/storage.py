@@ -93,20 +93,20 @@ def database_multi_az(res: Res) -> Iterator[str]:
     "database-backup-retention",
     MANDATORY,
     types=DATABASES,
-    checks="Automated backups kept >= 7 days in production and >= 1 day elsewhere",
+    checks="Automated backups kept >= 7 days in production and >= 1 day elsewhere (primaries: "
+    "a PostgreSQL read replica can't have them, rds-replica-lifecycle)",
     fix="set python-org:database.backupRetentionDays (7-35 in production); RDS point-in-time "
     "recovery only reaches back as far as the retention",
     sources=("CKV_AWS_133", "AwsSolutions-RDS13"),
 )
 def database_backup_retention(res: Res) -> Iterator[str]:
     value = res.props.get("backupRetentionPeriod")
-    if is_unknown(value):
+    if is_unknown(value) or _replica(res):
         return
     days = number(value)
     minimum = MIN_PRODUCTION_BACKUP_DAYS if is_production(res) else 1
     if days is None and value is None:
-        # The RDS default is 1 day, and 0 for a read replica.
-        days = 0 if _replica(res) else 1
+        days = 1  # the RDS default
     if days is not None and days < minimum:
         where = "production" if is_production(res) else (environment(res) or "this stack")
         yield f"backup retention is {days} day(s); {where} needs at least {minimum}"
@@ -130,17 +130,19 @@ def database_deletion_protection(res: Res) -> Iterator[str]:
     "database-final-snapshot",
     MANDATORY,
     types=DATABASES,
-    checks="Deleting a database takes a final snapshot and keeps its automated backups",
+    checks="Deleting a primary takes a final snapshot and keeps its automated backups (a read "
+    "replica can have neither: rds-replica-lifecycle)",
     fix="set skip_final_snapshot=False, a final_snapshot_identifier, and "
     "delete_automated_backups=False",
     sources=(),
 )
 def database_final_snapshot(res: Res) -> Iterator[str]:
     props = res.props
+    if _replica(res):
+        return  # its data is the primary's; RDS refuses a final snapshot of a replica
     if flag(props.get("skipFinalSnapshot")) is True:
         yield "skip_final_snapshot is true: a delete would keep no copy of the data"
-    elif not _replica(res) and props.get("finalSnapshotIdentifier") in (None, ""):
-        # RDS can't snapshot a read replica on delete; a primary needs the snapshot's name.
+    elif props.get("finalSnapshotIdentifier") in (None, ""):
         yield "no final_snapshot_identifier: there is no name for the final snapshot"
     if flag(props.get("deleteAutomatedBackups")) is True:
         yield "delete_automated_backups is true: the backups would go with the instance"

@@ -127,3 +127,6 @@ TAGGABLE = (
     INGRESS_RULE,
     EGRESS_RULE,
 )
+
+# pulumi-random
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"  # noqa: S105 (a type token)

@@ -17,8 +17,9 @@ import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 
-from infra import naming
+from infra import app_contract, naming
 from infra.components.certificate import SiteCertificate, SiteCertificateArgs
+from infra.components.database import DatabaseCredentials
 from infra.components.dns_validation import DnsValidation, DnsValidationArgs
 from infra.components.edge import ZONE_SETTINGS, Edge, EdgeArgs, Origin
 from infra.components.region import HomeDatabase, Region, RegionArgs
@@ -82,6 +83,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     # Origin lock: the load balancers accept only Cloudflare's published ranges.
     cloudflare_ips = cloudflare.get_ip_ranges_output()
     app_secret = _app_secret(cfg)
+    credentials = _database_credentials(cfg)
 
     regions: dict[str, Region] = {}
     home: HomeDatabase | None = None
@@ -93,9 +95,11 @@ def build(cfg: StackConfig) -> dict[str, Any]:
                 region=r,
                 certificate_arn=certificates[r.name].certificate.arn,
                 validation_record_fqdns=validation.record_fqdns(r.name),
+                # IPv4 only: the load balancers are IPv4 (their DNS names have no AAAA record),
+                # so Cloudflare reaches them over IPv4 and IPv6 rules would admit nothing.
                 ingress_ipv4_cidrs=cloudflare_ips.ipv4_cidrs,
-                ingress_ipv6_cidrs=cloudflare_ips.ipv6_cidrs,
                 app_secret=app_secret,
+                database_credentials=credentials,
                 home_database=home,
             ),
             in_region(r.name),
@@ -165,6 +169,24 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "region_order": list(cfg.region_names),
         "regions": {name: region.outputs for name, region in regions.items()},
     }
+
+
+def _database_credentials(cfg: StackConfig) -> DatabaseCredentials:
+    """The database's credentials, this program's own (a read replica can't be made of a source
+    whose password RDS manages). The master password never changes by itself; the app's user is
+    new for each `database.appUserGeneration` (rotation: docs/app-contract.md)."""
+    generation = cfg.database.app_user_generation
+    # Letters and digits only: RDS refuses "/", "@", '"' and spaces in a master password, and
+    # the app's URL needs no quoting rules to get right.
+    master = random.RandomPassword("db-master-password", length=40, special=False)
+    app = random.RandomPassword(
+        "db-app-password", length=40, special=False, keepers={"generation": str(generation)}
+    )
+    return DatabaseCredentials(
+        master_password=master.result,
+        app_user=app_contract.app_user(generation),
+        app_password=app.result,
+    )
 
 
 def _app_secret(cfg: StackConfig) -> pulumi.Output[str]:

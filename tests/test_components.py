@@ -13,10 +13,16 @@ from hypothesis import strategies as st
 
 from infra import cidr
 from infra.components.assets import Assets, AssetsArgs
-from infra.components.database import Database, DatabaseArgs, Role
+from infra.components.database import (
+    Database,
+    DatabaseArgs,
+    DatabaseCredentials,
+    Role,
+    secret_fields,
+)
 from infra.components.edge import EdgeArgs, Origin, failover_order, write_condition
 from infra.components.network import Network, NetworkArgs
-from infra.components.web import render_user_data
+from infra.components.web import fill_template
 from infra.config import (
     CacheConfig,
     DatabaseConfig,
@@ -24,7 +30,7 @@ from infra.config import (
     RegionConfig,
     Steering,
 )
-from infra.graph import Graph
+from infra.graph import SECRET, Graph
 from infra.naming import base_tags
 from infra.synth import synthesize
 
@@ -36,6 +42,12 @@ DB = DatabaseConfig(
     max_allocated_storage_gb=100,
     multi_az=False,
     backup_retention_days=3,
+    app_user_generation=1,
+)
+CREDENTIALS = DatabaseCredentials(
+    master_password=pulumi.Output.secret("master-password-for-tests"),
+    app_user="pythondotorg_g1",
+    app_password=pulumi.Output.secret("app-password-for-tests"),
 )
 
 
@@ -128,6 +140,7 @@ def database(role: Role) -> Graph:
         vpc_id="vpc-1",
         subnet_ids=["subnet-a", "subnet-b"],
         base_tags=TAGS,
+        credentials=CREDENTIALS,
         source_db_arn=None if role is Role.PRIMARY else "arn:aws:rds:us-east-2:1:db:primary",
     )
     return run(lambda opts: Database("eu-west-1", args, opts))
@@ -146,6 +159,52 @@ def test_database_replica_takes_engine_and_users_from_its_source() -> None:
     assert key.protect
     assert db.protect
     assert db.retain_on_delete
+
+
+def test_a_replica_sets_only_what_a_postgresql_replica_accepts() -> None:
+    # RDS: no automated backups on a PostgreSQL replica, no final snapshot when deleting one
+    # (DeleteDBInstance requires SkipFinalSnapshot for a replica), and its password is its
+    # source's; the provider: final_snapshot_identifier "must not be provided when deleting a
+    # read replica".
+    replica = database(Role.REPLICA).one("aws:rds/instance:Instance", "eu-west-1-db").inputs
+    for refused in (
+        "backupRetentionPeriod",
+        "backupWindow",
+        "finalSnapshotIdentifier",
+        "deleteAutomatedBackups",
+        "password",
+        "manageMasterUserPassword",
+    ):
+        assert refused not in replica, refused
+    assert replica["skipFinalSnapshot"] is True
+    assert replica["parameterGroupName"]  # rds.force_ssl on the replica too
+    primary = database(Role.PRIMARY).one("aws:rds/instance:Instance", "eu-west-1-db").inputs
+    assert primary["backupRetentionPeriod"] == 3
+    assert primary["skipFinalSnapshot"] is False
+    assert primary["finalSnapshotIdentifier"] == "pyorg-unit-eu-west-1-db-final"
+    assert primary["password"] == SECRET
+    assert "manageMasterUserPassword" not in primary
+
+
+def test_each_region_keeps_its_own_credentials_secret_on_its_own_key() -> None:
+    for role in Role:
+        g = database(role)
+        secret = g.one("aws:secretsmanager/secret:Secret", "eu-west-1-db-credentials")
+        key = g.one("aws:kms/key:Key", "eu-west-1-db-key")
+        assert secret.inputs["kmsKeyId"] == key.outputs["arn"]
+        assert secret.outputs["arn"].startswith("arn:aws:secretsmanager:eu-west-1:")
+        version = g.one(
+            "aws:secretsmanager/secretVersion:SecretVersion", "eu-west-1-db-credentials"
+        )
+        assert version.inputs["secretString"] == SECRET
+    # Replica regions never hold the master password: only the home's release step uses it.
+    assert set(secret_fields(CREDENTIALS, primary=False)) == {"username", "password"}
+    assert set(secret_fields(CREDENTIALS, primary=True)) == {
+        "username",
+        "password",
+        "master_username",
+        "master_password",
+    }
 
 
 def test_primary_and_replica_share_child_names_so_promotion_is_an_update() -> None:
@@ -170,6 +229,7 @@ def test_database_args_reject_a_replica_without_source() -> None:
             vpc_id="vpc-1",
             subnet_ids=[],
             base_tags=TAGS,
+            credentials=CREDENTIALS,
         )
 
 
@@ -198,8 +258,8 @@ def test_assets_alone_build_two_safe_buckets() -> None:
 
 
 def test_user_data_template_needs_every_value() -> None:
-    with pytest.raises(ValueError, match="user data template needs"):
-        render_user_data(region="eu-west-1")
+    with pytest.raises(ValueError, match=r"user data template needs \['image'\]"):
+        fill_template("run {{image}} as {{user}}", user="app")
 
 
 CACHE = CacheConfig(

@@ -145,6 +145,12 @@ BAD_CONFIG: list[tuple[str, Edit, str, str, str]] = [
      "edge.steering", "'random'", "must be one of geo, dynamic_latency, off"),
     ("bad rate limit period", _set("edge.rateLimits", [{"path": "/accounts/login/", "requests": 5, "periodSeconds": 7}]),
      "edge.rateLimits[0].periodSeconds", "7", "must be an integer from 10 to 3600"),
+    ("image by tag", _set("web.appImage", "ghcr.io/python/pythondotorg:stable"),
+     "web.appImage", "'ghcr.io/python/pythondotorg:stable'", "must be an image pinned by digest"),
+    ("image digest too short", _set("web.appImage", "ghcr.io/python/pythondotorg@sha256:abc"),
+     "web.appImage", "'ghcr.io/python/pythondotorg@sha256:abc'", "pinned by digest"),
+    ("app user generation zero", _set("database.appUserGeneration", 0),
+     "database.appUserGeneration", "0", "must be an integer from 1 to 9999"),
 ]  # fmt: skip
 
 
@@ -165,6 +171,33 @@ def test_bad_config_is_rejected_with_key_value_and_allowed(
     assert line is not None, f"no problem names {key}: {info.value.problems}"
     assert shown in line, line
     assert allowed in line, line
+
+
+def test_an_image_pinned_by_digest_is_accepted_with_or_without_its_tag() -> None:
+    for image in (
+        "ghcr.io/python/pythondotorg@sha256:" + "a" * 64,
+        "ghcr.io/python/pythondotorg:2026.12@sha256:" + "b" * 64,
+    ):
+        raw = copy.deepcopy(raw_stack("prod"))
+        _set("web.appImage", image)(raw)
+        assert parse_config("prod", encode(raw)).web.app_image == image
+
+
+def test_a_stack_name_that_makes_names_too_long_is_refused_for_the_longest_region() -> None:
+    # pyorg-<stack>-<region>: the load balancer name has 32 characters; ap-southeast-1 is the
+    # longest region name in use, so it is the one named.
+    raw = raw_stack("prod")
+    with pytest.raises(ConfigError) as info:
+        parse_config("production-blue", encode(raw))
+    (problem,) = info.value.problems
+    assert problem.startswith("python-org:regions.ap-southeast-1: in stack 'production-blue'")
+    assert "'pyorg-production-blue-ap-southeast-1' is 36 characters; AWS allows 32" in problem
+    # Both real stacks fit, with the longest region name of AWS's partition too.
+    from infra.config import aws_regions
+    from infra.naming import name_length_problems
+
+    longest = max(aws_regions(), key=len)
+    assert all(not name_length_problems(stack, longest) for stack in ("prod", "staging"))
 
 
 def test_bad_config_stops_the_program_before_any_resource() -> None:

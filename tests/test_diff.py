@@ -355,6 +355,7 @@ def test_removing_a_region_deletes_its_resources_and_flags_its_data(
         "ap-southeast-1-static",
         "ap-southeast-1-media",
         "ap-southeast-1-app",  # the region's copy of the app's settings secret
+        "ap-southeast-1-db-credentials",  # and of the database credentials
         "ap-southeast-1-access-logs",
         "ap-southeast-1-flow-logs-key",
     }
@@ -374,7 +375,7 @@ def test_secrets_never_appear_in_any_output_format(prod_preview: Graph) -> None:
     the plain stack: the value is never in the tree, the markdown or the JSON."""
     raw = raw_stack("prod")
     raw["python-org:sentryDsn"] = SENTINEL
-    raw["python-org:web"]["appImage"] = "ghcr.io/python/pythondotorg:canary"
+    raw["python-org:web"]["appImage"] = "ghcr.io/python/pythondotorg@sha256:" + "c" * 64
     secret = synthesize(
         "prod", preview=True, raw_config=encode(raw), secret_keys=["python-org:sentryDsn"]
     )

@@ -127,6 +127,7 @@ class Case:
 
 
 DB = (tk.RDS_INSTANCE, f"{HOME}-db")
+REPLICA = (tk.RDS_INSTANCE, "eu-west-1-db")
 MEDIA = f"{HOME}-media"
 PARAMS = (tk.RDS_PARAMETER_GROUP, f"{HOME}-db")
 ALB_SG = (tk.SECURITY_GROUP, f"{HOME}-web-alb")
@@ -217,8 +218,41 @@ def _secret_user_data(inputs: dict[str, Any]) -> None:
     inputs["userData"] = base64.b64encode(script.encode()).decode()
 
 
-def _forward_http(inputs: dict[str, Any]) -> None:
-    inputs["defaultActions"] = [{"type": "forward", "targetGroupArn": "arn:aws:tg"}]
+_FORWARD = [{"type": "forward", "targetGroupArn": "arn:aws:tg"}]
+
+
+def _refresh(**preferences: int) -> Edit:
+    def edit(inputs: dict[str, Any]) -> None:
+        inputs["instanceRefresh"]["preferences"].update(preferences)
+
+    return edit
+
+
+def _many_cidrs(inputs: dict[str, Any]) -> None:
+    inputs["ingress"][0]["cidrBlocks"] = [f"198.51.{i}.0/24" for i in range(61)]
+
+
+def _log_encryption(algorithm: str) -> Edit:
+    def edit(inputs: dict[str, Any]) -> None:
+        inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] = algorithm
+
+    return edit
+
+
+def _log_writer(principal: dict[str, str]) -> Edit:
+    def edit(inputs: dict[str, Any]) -> None:
+        doc = json.loads(inputs["policy"])
+        for statement in doc["Statement"]:
+            if statement.get("Sid") == "LoadBalancerAccessLogs":
+                statement["Principal"] = principal
+        inputs["policy"] = json.dumps(doc)
+
+    return edit
+
+
+def _big_user_data(inputs: dict[str, Any]) -> None:
+    script = base64.b64decode(inputs["userData"]).decode() + "#" * 17_000
+    inputs["userData"] = base64.b64encode(script.encode()).decode()
 
 
 def _egress_all_protocols(inputs: dict[str, Any]) -> None:
@@ -469,7 +503,13 @@ CASES = [
         ),
     ),
     Case(
-        "http-listener-redirects", lambda g: change(g, tk.LISTENER, f"{HOME}-http", _forward_http)
+        "http-listener-redirects",
+        lambda g: add(
+            g,
+            tk.LISTENER,
+            f"{HOME}-http",
+            {"protocol": "HTTP", "port": 80, "defaultActions": _FORWARD},
+        ),
     ),
     Case(
         "alb-drop-invalid-headers", lambda g: change(g, *ALB, setter(dropInvalidHeaderFields=False))
@@ -549,6 +589,10 @@ CASES = [
     ),
     Case("asg-elb-health-check", lambda g: change(g, *ASG, setter(healthCheckType="EC2"))),
     Case("asg-cooldown", lambda g: change(g, *ASG, setter(defaultCooldown=0))),
+    Case(
+        "asg-refresh-keeps-capacity",
+        lambda g: change(g, *ASG, _refresh(minHealthyPercentage=90, maxHealthyPercentage=100)),
+    ),
     Case("asg-tags-instances", lambda g: change(g, *LT, unsetter("tagSpecifications"))),
     Case(
         "iam-no-admin-actions",
@@ -629,6 +673,51 @@ CASES = [
         lambda g: change(g, tk.DNS_RECORD, "edge-python.org", setter(proxied=False)),
     ),
     Case("cloudflare-waf-managed", lambda g: remove(g, tk.RULESET, "edge-waf")),
+    # --- cloud refusals
+    Case(
+        "rds-replica-of-managed-password-source",
+        lambda g: change(g, *DB, setter(manageMasterUserPassword=True)),
+    ),
+    Case(
+        "rds-replica-lifecycle",
+        lambda g: change(
+            g, *REPLICA, setter(finalSnapshotIdentifier="pyorg-prod-eu-west-1-db-final")
+        ),
+    ),
+    Case(
+        "rds-master-password",
+        lambda g: change(g, tk.RANDOM_PASSWORD, "db-master-password", setter(special=True)),
+    ),
+    Case(
+        "name-length-limits",
+        lambda g: change(g, *ALB, setter(name="pyorg-production-ap-southeast-1-web")),
+    ),
+    Case("sg-rules-per-direction", lambda g: change(g, *ALB_SG, _many_cidrs)),
+    Case(
+        "alb-log-bucket-sse-s3",
+        lambda g: change(g, tk.BUCKET_SSE, f"{HOME}-access-logs", _log_encryption("aws:kms")),
+    ),
+    Case(
+        "alb-log-bucket-principal",
+        lambda g: change(
+            g,
+            tk.BUCKET_POLICY,
+            f"{HOME}-access-logs",
+            # us-east-2 predates August 2022: AWS delivers its logs as the region's account.
+            _log_writer({"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}),
+        ),
+    ),
+    Case("user-data-size", lambda g: change(g, *LT, _big_user_data)),
+    Case(
+        "asg-instance-refresh-percentages",
+        lambda g: change(g, *ASG, _refresh(maxHealthyPercentage=250)),
+    ),
+    Case(
+        "target-group-health-check-timing",
+        lambda g: change(
+            g, tk.TARGET_GROUP, f"{HOME}-web", _nested(("healthCheck", "timeout"), 15)
+        ),
+    ),
 ]
 
 
@@ -867,7 +956,7 @@ def test_a_secret_flowing_into_user_data_is_caught(prod: Graph) -> None:
 
 def test_the_real_user_data_reads_its_secrets_at_boot(prod: Graph) -> None:
     script = base64.b64decode(prod.one(*LT).inputs["userData"]).decode()
-    assert "secretsmanager get-secret-value" in script
+    assert re.search(r"secretsmanager\W{1,6}get-secret-value", script)
     assert violations(prod, "user-data-no-secrets") == []
 
 

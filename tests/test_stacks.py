@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 
 import pytest
 
@@ -16,11 +18,21 @@ from tests.conftest import SynthVariant
 
 PROD_REGIONS = ("us-east-2", "eu-west-1", "ap-southeast-1")
 RDS = "aws:rds/instance:Instance"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 
 
 def mocked_password() -> str:
     """The value the mocks generate for the Django secret key."""
     return synth._random_password("django-secret-key", {"length": 64}, "")[1]["result"]  # type: ignore[no-any-return]
+
+
+def mocked_passwords() -> list[str]:
+    """Every password the mocks generate: the Django key and the database's two."""
+    db = [
+        synth._random_password(name, {"length": 40}, "")[1]["result"]
+        for name in ("db-master-password", "db-app-password")
+    ]
+    return [mocked_password(), *db]
 
 
 def aws_resources(g: Graph) -> list[Resource]:
@@ -159,13 +171,12 @@ def test_https_listener_uses_validated_certificate_and_modern_tls(prod: Graph) -
     assert {v.region for v in validations} == set(PROD_REGIONS)
 
 
-def test_http_listener_only_redirects_to_https(prod: Graph) -> None:
-    http = [x for x in prod.of_type("aws:lb/listener:Listener") if x.inputs["protocol"] == "HTTP"]
-    assert len(http) == 3
-    for listener in http:
-        (action,) = listener.inputs["defaultActions"]
-        assert action["type"] == "redirect"
-        assert action["redirect"] == {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}
+def test_no_plain_http_listener(prod: Graph) -> None:
+    # Cloudflare's "Full (strict)" SSL mode connects to the origin on 443 only, and redirects
+    # plain HTTP at the edge: a port-80 listener would only be one more way in.
+    listeners = prod.of_type("aws:lb/listener:Listener")
+    assert {x.inputs["protocol"] for x in listeners} == {"HTTPS"}
+    assert {x.inputs["port"] for x in listeners} == {443}
 
 
 def test_certificate_covers_every_public_hostname(prod: Graph) -> None:
@@ -190,12 +201,14 @@ def test_user_data_starts_the_app_without_secrets_inline(prod: Graph) -> None:
     for lt in prod.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
         script = base64.b64decode(lt.inputs["userData"]).decode()
         assert "systemctl enable --now pythondotorg.service" in script
-        assert "ghcr.io/python/pythondotorg:stable" in script
+        assert "ghcr.io/python/pythondotorg@sha256:" in script
         assert "{{" not in script
-        assert mocked_password() not in script
-        assert "secretsmanager get-secret-value" in script
-        read_only = "DATABASE_READ_ONLY=0" if lt.region == "us-east-2" else "DATABASE_READ_ONLY=1"
-        assert read_only in script
+        assert not any(p in script for p in mocked_passwords())
+        assert re.search(r"secretsmanager\W{1,6}get-secret-value", script)
+        # Every secret it names is in its own region: boots while the home region is down.
+        arns = re.findall(r"arn:aws:secretsmanager:([a-z0-9-]+):", script)
+        assert arns
+        assert set(arns) == {lt.region}
 
 
 def test_autoscaling_group_in_private_subnets_with_config_sizes(prod: Graph) -> None:
@@ -233,11 +246,12 @@ def test_load_balancer_accepts_only_cloudflare_and_nothing_from_the_world(prod: 
     for region in PROD_REGIONS:
         sg = _sg(prod, f"{region}-web-alb")
         ports = sorted(rule["fromPort"] for rule in sg.inputs["ingress"])
-        assert ports == [80, 443]
+        assert ports == [443]
         for rule in sg.inputs["ingress"]:
             assert rule["cidrBlocks"] == CLOUDFLARE_IPV4
             assert "0.0.0.0/0" not in rule["cidrBlocks"]
-            assert "::/0" not in rule["ipv6CidrBlocks"]
+            # The load balancer is IPv4-only: IPv6 rules would admit nothing.
+            assert not rule.get("ipv6CidrBlocks")
         (egress,) = sg.inputs["egress"]
         assert egress["fromPort"] == egress["toPort"] == 8000
         assert egress.get("cidrBlocks") in (None, [])
@@ -287,8 +301,10 @@ def test_primary_in_home_region_is_encrypted_multi_az_and_kept(prod: Graph) -> N
     assert i["finalSnapshotIdentifier"] == "pyorg-prod-us-east-2-db-final"
     assert i["deleteAutomatedBackups"] is False
     assert i["publiclyAccessible"] is False
-    assert i["manageMasterUserPassword"] is True
-    assert "password" not in i
+    # The program's own password (a replica can't be made of a source whose password RDS
+    # manages), secret in the state.
+    assert "manageMasterUserPassword" not in i
+    assert i["password"] == SECRET
     assert i["identifier"] == "pyorg-prod-us-east-2-db"
     assert db.protect
     assert db.retain_on_delete
@@ -474,9 +490,15 @@ def test_outputs_per_region(prod: Graph) -> None:
 def test_generated_secret_never_appears_in_state_or_outputs(prod: Graph) -> None:
     (version, *_) = prod.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     assert version.inputs["secretString"] == SECRET
-    (password,) = prod.of_type("random:index/randomPassword:RandomPassword")
-    assert password.outputs["result"] == SECRET
-    assert mocked_password() not in prod.to_json()
+    passwords = prod.of_type("random:index/randomPassword:RandomPassword")
+    assert {p.name for p in passwords} == {
+        "django-secret-key",
+        "db-master-password",
+        "db-app-password",
+    }
+    assert all(p.outputs["result"] == SECRET for p in passwords)
+    assert all(v.inputs["secretString"] == SECRET for v in prod.of_type(SECRET_VERSION))
+    assert not any(p in prod.to_json() for p in mocked_passwords())
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
@@ -515,3 +537,103 @@ def test_removing_a_region_changes_only_that_region(
 def test_unknown_stack_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"Pulumi\.qa\.yaml does not exist"):
         synthesize("qa")
+
+
+# --- deployable for real (issue 10) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_instance_refresh_launches_before_it_terminates(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    g: Graph = request.getfixturevalue(stack)
+    for asg in g.of_type("aws:autoscaling/group:Group"):
+        prefs = asg.inputs["instanceRefresh"]["preferences"]
+        # Staging runs one instance: 90% of 1 is 0, and the refresh would terminate it first.
+        assert prefs["minHealthyPercentage"] == 100
+        assert 100 < prefs["maxHealthyPercentage"] <= 200
+
+
+def test_alb_log_writer_follows_what_aws_documents_per_region() -> None:
+    from infra.components.access_logs import elb_log_writer
+    from infra.config import aws_regions
+
+    # Regions before August 2022 have an ELB account; newer ones only the service principal.
+    assert elb_log_writer("us-east-2") == {"AWS": "arn:aws:iam::033677994240:root"}
+    assert elb_log_writer("ap-southeast-1") == {"AWS": "arn:aws:iam::114774131450:root"}
+    for newer in ("ca-west-1", "ap-southeast-5", "mx-central-1", "il-central-1"):
+        assert newer in aws_regions()
+        assert elb_log_writer(newer) == {
+            "Service": "logdelivery.elasticloadbalancing.amazonaws.com"
+        }
+
+
+def test_a_region_opened_after_august_2022_gets_a_working_log_bucket(
+    synth_variant: SynthVariant,
+) -> None:
+    def add_calgary(raw: dict[str, object]) -> None:
+        regions = raw["python-org:regions"]
+        assert isinstance(regions, dict)
+        regions["ca-west-1"] = {
+            "vpcCidr": "10.130.0.0/16",
+            "availabilityZones": ["ca-west-1a", "ca-west-1b"],
+        }
+
+    g = synth_variant("staging", add_calgary)
+    policy = g.one("aws:s3/bucketPolicy:BucketPolicy", "ca-west-1-access-logs")
+    (alb,) = [
+        s
+        for s in json.loads(policy.inputs["policy"])["Statement"]
+        if s["Sid"] == "LoadBalancerAccessLogs"
+    ]
+    assert alb["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+
+
+def test_s3_access_log_grant_is_scoped_to_this_accounts_buckets_of_the_region(prod: Graph) -> None:
+    for region in PROD_REGIONS:
+        policy = prod.one("aws:s3/bucketPolicy:BucketPolicy", f"{region}-access-logs")
+        (grant,) = [
+            s
+            for s in json.loads(policy.inputs["policy"])["Statement"]
+            if s["Sid"] == "S3ServerAccessLogs"
+        ]
+        assert grant["Condition"]["StringEquals"] == {"aws:SourceAccount": synth.ACCOUNT_ID}
+        assert grant["Condition"]["ArnLike"] == {
+            "aws:SourceArn": f"arn:aws:s3:::pyorg-prod-{region}-*"
+        }
+
+
+def test_every_vpc_routes_s3_through_a_gateway_endpoint(prod: Graph) -> None:
+    for region in PROD_REGIONS:
+        endpoint = prod.one("aws:ec2/vpcEndpoint:VpcEndpoint", f"{region}-s3")
+        assert endpoint.inputs["serviceName"] == f"com.amazonaws.{region}.s3"
+        assert endpoint.inputs["vpcEndpointType"] == "Gateway"
+        private = {
+            rt.outputs["id"]
+            for rt in prod.of_type("aws:ec2/routeTable:RouteTable")
+            if rt.region == region and "-private-" in rt.name
+        }
+        assert set(endpoint.inputs["routeTableIds"]) == private
+
+
+def test_flow_log_role_is_what_aws_documents_and_scoped_to_this_account(prod: Graph) -> None:
+    for region in PROD_REGIONS:
+        role = prod.one("aws:iam/role:Role", f"{region}-flow-logs")
+        (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+        assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": synth.ACCOUNT_ID}
+        assert trust["Condition"]["ArnLike"]["aws:SourceArn"].startswith(f"arn:aws:ec2:{region}:")
+        policy = prod.one("aws:iam/rolePolicy:RolePolicy", f"{region}-flow-logs")
+        statements = json.loads(policy.inputs["policy"])["Statement"]
+        actions = {
+            a
+            for s in statements
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        }
+        assert actions == {
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "logs:DescribeLogGroups",
+            "logs:DescribeLogStreams",
+        }

@@ -4,13 +4,18 @@ What on-call reads after an incident: who asked the load balancer for what, and 
 which object. The bucket is private, versioned, TLS-only and `protect`ed like every bucket, and
 encrypted with SSE-S3, the only default encryption the load balancer's log delivery accepts.
 Logs expire after `retention_days` (they are records, not site data). Its policy lets exactly
-two writers in: the region's Elastic Load Balancing log delivery account, under `alb/`, and S3
-server access logging from this account, under `s3/`.
+two writers in: Elastic Load Balancing's log delivery for this region, under `alb/` (the
+region's ELB account where AWS has one, the log delivery service principal in regions opened
+since August 2022: `elb_log_writer`), and S3 server access logging for this account's buckets of
+this region's prefix, under `s3/`.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -24,8 +29,29 @@ ALB_PREFIX = "alb"
 S3_PREFIX = "s3"
 
 
+_ELB_LOG_DELIVERY = Path(__file__).resolve().parent.parent / "data" / "elb_log_delivery.json"
+
+
+@cache
+def _elb_log_delivery() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_ELB_LOG_DELIVERY.read_text())
+    return data
+
+
+def elb_log_writer(region: str) -> dict[str, str]:
+    """The principal that writes a region's load balancer logs (infra/data/elb_log_delivery.json,
+    from the AWS documentation and the provider's own table): `aws.elb.get_service_account`
+    fails in regions that have no ELB account."""
+    data = _elb_log_delivery()
+    account = data["accounts"].get(region)
+    if account is None:
+        return {"Service": data["service_principal"]}
+    return {"AWS": f"arn:aws:iam::{account}:root"}
+
+
 @dataclass(frozen=True, kw_only=True)
 class AccessLogsArgs:
+    region: str
     physical_prefix: str
     retention_days: int
     base_tags: dict[str, str]
@@ -44,7 +70,9 @@ class AccessLogs(pulumi.ComponentResource):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         role = f"{name}-access-logs"
         account = aws.get_caller_identity_output(opts=invoke).account_id
-        elb = aws.elb.get_service_account_output(opts=invoke).arn
+        writer = elb_log_writer(args.region)
+        # S3 server access logs come from this region's asset buckets, all named with the prefix.
+        sources = f"arn:aws:s3:::{args.physical_prefix}-*"
         made = private_bucket(
             role,
             parent=self,
@@ -78,8 +106,8 @@ class AccessLogs(pulumi.ComponentResource):
                     ),
                 )
             ],
-            statements=lambda arn: pulumi.Output.all(arn, account, elb).apply(
-                lambda v: log_writers(*v)
+            statements=lambda arn: pulumi.Output.all(arn, account).apply(
+                lambda v: log_writers(v[0], v[1], writer, sources)
             ),
         )
         self.bucket = made.bucket
@@ -87,22 +115,29 @@ class AccessLogs(pulumi.ComponentResource):
         self.register_outputs({"bucket": self.bucket.bucket})
 
 
-def log_writers(bucket_arn: str, account_id: str, elb_account_arn: str) -> list[dict[str, Any]]:
+def log_writers(
+    bucket_arn: str, account_id: str, elb_writer: dict[str, str], source_buckets: str
+) -> list[dict[str, Any]]:
     """The two writers the log bucket lets in (beside the TLS-only statement every bucket has)."""
     return [
         {
             "Sid": "LoadBalancerAccessLogs",
             "Effect": "Allow",
-            "Principal": {"AWS": elb_account_arn},
+            "Principal": elb_writer,
             "Action": "s3:PutObject",
             "Resource": f"{bucket_arn}/{ALB_PREFIX}/AWSLogs/{account_id}/*",
         },
         {
+            # The conditions AWS documents for this grant ("Permissions for log delivery",
+            # S3 User Guide): only this account's buckets, only those of this region's prefix.
             "Sid": "S3ServerAccessLogs",
             "Effect": "Allow",
             "Principal": {"Service": "logging.s3.amazonaws.com"},
             "Action": "s3:PutObject",
             "Resource": f"{bucket_arn}/{S3_PREFIX}/*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": source_buckets},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
         },
     ]

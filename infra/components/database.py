@@ -5,17 +5,26 @@ failover runbook) changes the inputs of the same resource instead of replacing i
 
 Builds a KMS key of the region's own (encryption and the key can't be changed in place later),
 a DB subnet group over the private subnets, a parameter group that forces TLS, a security group
-that admits nobody until a client component opens it, and the instance: encrypted, not
-publicly accessible, deletion protected, final snapshot on delete, automated backups kept.
-The primary's master password is an RDS-managed secret in Secrets Manager: it is never in this
-program, its state or its outputs. Every stateful child is `protect`ed and `retain_on_delete`.
+that admits nobody until a client component opens it, the instance, and the region's own copy
+of the database credentials in Secrets Manager (encrypted with the region's key), so that every
+region's instances boot without the home region.
+
+The credentials are this program's (`DatabaseCredentials`, generated with pulumi-random and kept
+as secrets in the state): RDS can't create a read replica of a source that manages its master
+password in Secrets Manager ("Password management with Amazon RDS and AWS Secrets Manager",
+Limitations). A replica takes only what a PostgreSQL replica accepts: no backups ("you can't
+enable automatic backups" on a PostgreSQL read replica, "Differences between read replicas for
+DB engines"; "RDS creates read replicas with backups disabled", CreateDBInstanceReadReplica),
+no final snapshot (DeleteDBInstance: FinalDBSnapshotIdentifier "can't be specified when deleting
+a read replica"; SkipFinalSnapshot "if you delete a read replica ... you must enable this").
+Every stateful child is `protect`ed and `retain_on_delete`.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -39,6 +48,27 @@ PORT = 5432
 
 
 @dataclass(frozen=True, kw_only=True)
+class DatabaseCredentials:
+    """The stack's database credentials (secret Outputs), the same in every region."""
+
+    master_password: pulumi.Input[str]
+    app_user: str  # pythondotorg_g<generation> (infra/app_contract.py)
+    app_password: pulumi.Input[str]
+
+
+def secret_fields(creds: DatabaseCredentials, *, primary: bool) -> dict[str, pulumi.Input[str]]:
+    """What a region's credentials secret holds: the app's user everywhere; the master user,
+    which only the release step uses, in the home region alone."""
+    fields: dict[str, pulumi.Input[str]] = {
+        "username": creds.app_user,
+        "password": creds.app_password,
+    }
+    if primary:
+        fields |= {"master_username": DB_USER, "master_password": creds.master_password}
+    return fields
+
+
+@dataclass(frozen=True, kw_only=True)
 class DatabaseArgs:
     role: Role
     identifier: str
@@ -46,6 +76,7 @@ class DatabaseArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
     base_tags: dict[str, str]
+    credentials: DatabaseCredentials
     # ARN of the primary, for a replica in another region (RDS needs the ARN across regions).
     source_db_arn: pulumi.Input[str] | None = None
 
@@ -58,6 +89,7 @@ class Database(pulumi.ComponentResource):
     instance: aws.rds.Instance
     security_group: aws.ec2.SecurityGroup
     kms_key: aws.kms.Key
+    secret: aws.secretsmanager.Secret  # this region's copy of the credentials
 
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -162,8 +194,8 @@ class Database(pulumi.ComponentResource):
             allocated_storage=cfg.allocated_storage_gb if primary else None,
             db_name=DB_NAME if primary else None,
             username=DB_USER if primary else None,
-            manage_master_user_password=True if primary else None,
-            master_user_secret_kms_key_id=self.kms_key.arn if primary else None,
+            # A promoted replica keeps the password it replicated, which is this one.
+            password=args.credentials.master_password if primary else None,
             replicate_source_db=None if primary else args.source_db_arn,
             instance_class=cfg.instance_class,
             storage_type="gp3",
@@ -173,17 +205,21 @@ class Database(pulumi.ComponentResource):
             multi_az=cfg.multi_az,
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[self.security_group.id],
+            # On a cross-region PostgreSQL replica RDS refuses a parameter group at creation;
+            # the provider sets it with a modification right after (terraform-provider-aws
+            # #38056, fixed by #38227).
             parameter_group_name=params.name,
             publicly_accessible=False,
             port=PORT,
-            backup_retention_period=cfg.backup_retention_days,
-            backup_window="03:00-04:00",
+            # Backups and the final snapshot exist on the primary only (module docstring). After
+            # a promotion the program declares the instance a primary and turns both on.
+            backup_retention_period=cfg.backup_retention_days if primary else None,
+            backup_window="03:00-04:00" if primary else None,
+            delete_automated_backups=False if primary else None,
+            skip_final_snapshot=not primary,
+            final_snapshot_identifier=f"{args.identifier}-final" if primary else None,
             maintenance_window="sun:04:30-sun:05:30",
-            # Automated backups outlive the instance; a final snapshot is taken on delete.
-            delete_automated_backups=False,
             deletion_protection=True,
-            skip_final_snapshot=False,
-            final_snapshot_identifier=f"{args.identifier}-final",
             copy_tags_to_snapshot=True,
             auto_minor_version_upgrade=True,
             # OS metrics every 60 s: what a replica's lag or a full disk looks like from inside.
@@ -202,11 +238,31 @@ class Database(pulumi.ComponentResource):
                 ),
             ),
         )
+        self.secret = self._credentials_secret(name, args, primary, t)
         self.register_outputs({"endpoint": self.instance.endpoint, "arn": self.instance.arn})
 
-    @property
-    def master_secret_arn(self) -> pulumi.Output[str]:
-        """ARN of the RDS-managed master secret (primary only)."""
-        return self.instance.master_user_secrets.apply(
-            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
+    def _credentials_secret(
+        self, name: str, args: DatabaseArgs, primary: bool, t: Callable[[str], dict[str, str]]
+    ) -> aws.secretsmanager.Secret:
+        """This region's copy of the credentials: the app's user everywhere, the master user
+        (which only the release step uses) in the home region alone."""
+        secret = aws.secretsmanager.Secret(
+            f"{name}-db-credentials",
+            description=f"{args.identifier}: database credentials (docs/app-contract.md)",
+            kms_key_id=self.kms_key.arn,
+            recovery_window_in_days=30,
+            tags=t("db-credentials"),
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        fields = secret_fields(args.credentials, primary=primary)
+        names = list(fields)
+        content: pulumi.Input[str] = pulumi.Output.all(*fields.values()).apply(
+            lambda values: json.dumps(dict(zip(names, values, strict=True)), sort_keys=True)
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-db-credentials",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(content),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return secret

@@ -2,7 +2,8 @@
 
 Builds the VPC, a public and a private subnet in every configured availability zone, the
 internet gateway, NAT gateways (one per AZ or a single one, from config), route tables, VPC flow
-logs to CloudWatch Logs, and the VPC's default security group with every rule removed.
+logs to CloudWatch Logs, an S3 gateway endpoint for the private subnets, and the VPC's default
+security group with every rule removed.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = []
         self.private_subnet_ids = []
         nat_ids: dict[str, pulumi.Output[str]] = {}
+        private_route_tables: list[pulumi.Output[str]] = []
         plans = cidr.plan_subnets(region.vpc_cidr, region.availability_zones)
         for plan in plans:
             zone = plan.zone
@@ -134,6 +136,22 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             self.private_subnet_ids.append(private.id)
+            private_route_tables.append(rt.id)
+
+        # S3 traffic (media, the instances' package repositories on S3) stays off the NAT
+        # gateways: a gateway endpoint costs nothing and routes S3 of this region directly.
+        # Its policy stays the default (full access): buckets are guarded by their own policies,
+        # and Amazon Linux's repositories are buckets of AWS's that a list here would have to
+        # follow.
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=vpc_id,
+            service_name=f"com.amazonaws.{region.name}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=private_route_tables,
+            tags=t("s3-endpoint"),
+            opts=child,
+        )
 
         self._flow_logs(name, args, t)
         self.register_outputs(
@@ -172,19 +190,31 @@ class Network(pulumi.ComponentResource):
             tags=t("flow-logs"),
             opts=child,
         )
+        # The role and policy AWS documents for flow logs to CloudWatch Logs ("IAM role for
+        # publishing flow logs to CloudWatch Logs", VPC User Guide), scoped down: the trust to
+        # this account's flow logs in this region (the confused-deputy conditions), the
+        # permissions to this log group (DescribeLogGroups can only be granted on all groups).
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
+            assume_role_policy=account.apply(
+                lambda a: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                                "Condition": {
+                                    "StringEquals": {"aws:SourceAccount": a},
+                                    "ArnLike": {
+                                        "aws:SourceArn": f"arn:aws:ec2:{region}:{a}:vpc-flow-log/*"
+                                    },
+                                },
+                            }
+                        ],
+                    }
+                )
             ),
             tags=t("flow-logs"),
             opts=child,
@@ -192,20 +222,28 @@ class Network(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-flow-logs",
             role=role.id,
-            policy=log_group.arn.apply(
-                lambda arn: json.dumps(
+            policy=pulumi.Output.all(log_group.arn, account).apply(
+                lambda v: json.dumps(
                     {
                         "Version": "2012-10-17",
                         "Statement": [
                             {
+                                "Sid": "WriteFlowLogs",
                                 "Effect": "Allow",
                                 "Action": [
+                                    "logs:CreateLogGroup",
                                     "logs:CreateLogStream",
                                     "logs:PutLogEvents",
                                     "logs:DescribeLogStreams",
                                 ],
-                                "Resource": [arn, f"{arn}:*"],
-                            }
+                                "Resource": [v[0], f"{v[0]}:*"],
+                            },
+                            {
+                                "Sid": "FindTheLogGroup",
+                                "Effect": "Allow",
+                                "Action": "logs:DescribeLogGroups",
+                                "Resource": f"arn:aws:logs:{region}:{v[1]}:log-group:*",
+                            },
                         ],
                     }
                 )

@@ -15,7 +15,14 @@ from infra import naming
 from infra.aliases import inherited_aliases
 from infra.components.access_logs import AccessLogs, AccessLogsArgs
 from infra.components.assets import Assets, AssetsArgs
-from infra.components.database import DB_NAME, PORT, Database, DatabaseArgs, Role
+from infra.components.database import (
+    DB_NAME,
+    PORT,
+    Database,
+    DatabaseArgs,
+    DatabaseCredentials,
+    Role,
+)
 from infra.components.network import Network, NetworkArgs
 from infra.components.web import DatabaseConnection, WebTier, WebTierArgs
 from infra.config import Environment, RegionConfig, StackConfig
@@ -26,8 +33,6 @@ class HomeDatabase:
     """What other regions need of the home region's database."""
 
     arn: pulumi.Input[str]
-    secret_arn: pulumi.Input[str]
-    secret_key_arn: pulumi.Input[str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +42,8 @@ class RegionArgs:
     certificate_arn: pulumi.Input[str]
     validation_record_fqdns: pulumi.Input[list[str]]
     ingress_ipv4_cidrs: pulumi.Input[list[str]]
-    ingress_ipv6_cidrs: pulumi.Input[list[str]]
     app_secret: pulumi.Input[str]
+    database_credentials: DatabaseCredentials
     home_database: HomeDatabase | None = None  # None in the home region itself
 
     def __post_init__(self) -> None:
@@ -75,6 +80,7 @@ class Region(pulumi.ComponentResource):
         self.access_logs = AccessLogs(
             name,
             AccessLogsArgs(
+                region=region.name,
                 physical_prefix=naming.prefix(cfg.stack, region.name),
                 # Kept as long as the VPC flow logs: one retention for a region's records.
                 retention_days=cfg.network.flow_log_retention_days,
@@ -101,16 +107,13 @@ class Region(pulumi.ComponentResource):
                 vpc_id=self.network.vpc.id,
                 subnet_ids=self.network.private_subnet_ids,
                 base_tags=base,
+                credentials=args.database_credentials,
                 source_db_arn=None if home is None else home.arn,
             ),
             child,
         )
         if home is None:
-            home = HomeDatabase(
-                arn=self.database.instance.arn,
-                secret_arn=self.database.master_secret_arn,
-                secret_key_arn=self.database.kms_key.arn,
-            )
+            home = HomeDatabase(arn=self.database.instance.arn)
         self.home_database = home
         static, media = self.assets.buckets["static"].bucket, self.assets.buckets["media"].bucket
         self.web = WebTier(
@@ -118,7 +121,12 @@ class Region(pulumi.ComponentResource):
             WebTierArgs(
                 region=region.name,
                 config=cfg.web,
-                hostnames=cfg.hostnames,
+                # Every name Cloudflare sends as Host: the public names (through the load
+                # balancer) and the region's origin name (writes pinned to the home region).
+                allowed_hosts=(
+                    *cfg.hostnames,
+                    naming.origin_hostname(cfg.stack, region.name, cfg.domain),
+                ),
                 load_balancer_name=naming.load_balancer_name(cfg.stack, region.name),
                 asg_name=naming.asg_name(cfg.stack, region.name),
                 vpc_id=self.network.vpc.id,
@@ -127,20 +135,17 @@ class Region(pulumi.ComponentResource):
                 certificate_arn=args.certificate_arn,
                 validation_record_fqdns=args.validation_record_fqdns,
                 ingress_ipv4_cidrs=args.ingress_ipv4_cidrs,
-                ingress_ipv6_cidrs=args.ingress_ipv6_cidrs,
                 database=DatabaseConnection(
                     host=self.database.instance.address,
                     port=PORT,
                     name=DB_NAME,
                     security_group_id=self.database.security_group.id,
-                    secret_arn=home.secret_arn,
-                    secret_region=cfg.home_region,
-                    secret_key_arn=home.secret_key_arn,
-                    read_only=not region.is_home,
+                    # This region's own copy: instances boot while the home region is down.
+                    secret_arn=self.database.secret.arn,
+                    secret_key_arn=self.database.kms_key.arn,
+                    primary=region.is_home,
                 ),
-                static_bucket_arn=static.arn,
                 media_bucket_arn=media.arn,
-                static_bucket_name=static.bucket,
                 media_bucket_name=media.bucket,
                 assets_key_arn=self.assets.kms_key.arn,
                 app_secret=args.app_secret,

@@ -1,20 +1,23 @@
 """WebTier: one region's web servers behind an HTTPS application load balancer.
 
-Builds the load balancer in the public subnets (HTTPS with a modern TLS policy and the region's
-validated ACM certificate; HTTP only redirects to HTTPS), a target group health-checking the
-site's health path, a launch template (IMDSv2 required, encrypted root volume, user data that
-starts the site), an autoscaling group in the private subnets with rolling instance refresh and
-CPU target tracking, the instance role (SSM Session Manager instead of SSH, read access to the
-app's secrets, read/write to the region's buckets), the app secret, and security groups: the
-load balancer accepts 80/443 only from `ingress_*_cidrs` (Cloudflare's ranges), instances accept
-the app port only from the load balancer, and the database only from the instances.
+Builds the load balancer in the public subnets (HTTPS only, with a modern TLS policy and the
+region's validated ACM certificate), a target group health-checking the site's health path, a
+launch template (IMDSv2 required, encrypted root volume, user data that starts the app as
+docs/app-contract.md says), an autoscaling group in the private subnets whose instance refresh
+launches before it terminates, CPU target tracking, the instance role (SSM Session Manager
+instead of SSH, read access to this region's secrets, read/write to the region's media bucket),
+the app secret, and security groups: the load balancer accepts 443 only from `ingress_ipv4_cidrs`
+(Cloudflare's ranges), instances accept the app port only from the load balancer, and the
+database only from the instances.
 """
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from infra import app_contract
 from infra.components.access_logs import ALB_PREFIX
 from infra.config import Architecture, WebConfig
 from infra.naming import tags
@@ -29,12 +33,12 @@ from infra.naming import tags
 # TLS 1.3 with TLS 1.2 fallback and only forward-secret AEAD ciphers.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HTTPS_PORT = 443
-HTTP_PORT = 80
 _AMI_PARAMETER = {
     Architecture.ARM64: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
     Architecture.X86_64: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
 }
-_USER_DATA = Path(__file__).resolve().parent.parent / "templates" / "web-user-data.sh"
+_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_USER_DATA = _TEMPLATES / "web-user-data.sh"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,17 +47,16 @@ class DatabaseConnection:
     port: int
     name: str
     security_group_id: pulumi.Input[str]
-    secret_arn: pulumi.Input[str]  # the RDS-managed master secret (in the home region)
-    secret_region: str
+    secret_arn: pulumi.Input[str]  # this region's copy of the credentials
     secret_key_arn: pulumi.Input[str]  # the KMS key that encrypts that secret
-    read_only: bool  # True where the database is a replica
+    primary: bool  # the home region's primary: the release step (migrations) runs here
 
 
 @dataclass(frozen=True, kw_only=True)
 class WebTierArgs:
     region: str
     config: WebConfig
-    hostnames: tuple[str, ...]
+    allowed_hosts: tuple[str, ...]  # the Host headers the app answers (ALLOWED_HOSTS)
     load_balancer_name: str
     asg_name: str
     vpc_id: pulumi.Input[str]
@@ -62,11 +65,8 @@ class WebTierArgs:
     certificate_arn: pulumi.Input[str]
     validation_record_fqdns: pulumi.Input[list[str]]
     ingress_ipv4_cidrs: pulumi.Input[list[str]]
-    ingress_ipv6_cidrs: pulumi.Input[list[str]]
     database: DatabaseConnection
-    static_bucket_arn: pulumi.Input[str]
     media_bucket_arn: pulumi.Input[str]
-    static_bucket_name: pulumi.Input[str]
     media_bucket_name: pulumi.Input[str]
     assets_key_arn: pulumi.Input[str]
     app_secret: pulumi.Input[str]  # JSON, secret
@@ -100,20 +100,21 @@ class WebTier(pulumi.ComponentResource):
             tags=t("web-instances"),
             opts=child,
         )
+        # HTTPS only: Cloudflare's SSL mode "Full (strict)" always connects to the origin on
+        # 443, and HTTP is redirected to HTTPS at the edge, so a port-80 listener would never
+        # see a request. IPv4 only: the load balancer is IPv4 (no AAAA for its name).
         self.alb_security_group = aws.ec2.SecurityGroup(
             f"{name}-web-alb",
             vpc_id=args.vpc_id,
-            description="python.org load balancer: HTTP(S) from Cloudflare only",
+            description="python.org load balancer: HTTPS from Cloudflare only",
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
-                    description=f"{proto} from Cloudflare",
+                    description="HTTPS from Cloudflare",
                     protocol="tcp",
-                    from_port=port,
-                    to_port=port,
+                    from_port=HTTPS_PORT,
+                    to_port=HTTPS_PORT,
                     cidr_blocks=args.ingress_ipv4_cidrs,
-                    ipv6_cidr_blocks=args.ingress_ipv6_cidrs,
                 )
-                for proto, port in (("HTTPS", HTTPS_PORT), ("HTTP (redirect only)", HTTP_PORT))
             ],
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
@@ -232,23 +233,6 @@ class WebTier(pulumi.ComponentResource):
             tags=t("https"),
             opts=child,
         )
-        aws.lb.Listener(
-            f"{name}-http",
-            load_balancer_arn=self.load_balancer.arn,
-            port=HTTP_PORT,
-            protocol="HTTP",
-            default_actions=[
-                aws.lb.ListenerDefaultActionArgs(
-                    type="redirect",
-                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
-                        protocol="HTTPS", port=str(HTTPS_PORT), status_code="HTTP_301"
-                    ),
-                )
-            ],
-            tags=t("http"),
-            opts=child,
-        )
-
         # --- instances -----------------------------------------------------------------------
         app_secret = aws.secretsmanager.Secret(
             f"{name}-app",
@@ -268,21 +252,21 @@ class WebTier(pulumi.ComponentResource):
         profile = self._instance_profile(name, args, app_secret.arn, t)
         user_data = pulumi.Output.all(
             db_host=db.host,
-            db_secret_arn=db.secret_arn,
-            app_secret_arn=app_secret.arn,
-            static_bucket=args.static_bucket_name,
+            db_secret_id=db.secret_arn,
+            app_secret_id=app_secret.arn,
             media_bucket=args.media_bucket_name,
         ).apply(
             lambda v: render_user_data(
-                region=args.region,
-                db_secret_region=db.secret_region,
-                db_port=str(db.port),
-                db_name=db.name,
-                read_only="1" if db.read_only else "0",
-                hostnames=",".join(args.hostnames),
-                app_port=str(cfg.app_port),
-                app_image=cfg.app_image,
-                **v,
+                app_contract.Settings(
+                    region=args.region,
+                    home=db.primary,
+                    allowed_hosts=args.allowed_hosts,
+                    image=cfg.app_image,
+                    db_port=db.port,
+                    db_name=db.name,
+                    **v,
+                ),
+                cfg.app_port,
             )
         )
         template = aws.ec2.LaunchTemplate(
@@ -329,14 +313,21 @@ class WebTier(pulumi.ComponentResource):
             max_size=cfg.max_size,
             target_group_arns=[self.target_group.arn],
             health_check_type="ELB",
-            health_check_grace_period=300,
+            # Boot: docker, the image pull, the CA bundle, the release step in the home region.
+            health_check_grace_period=600,
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling",
+                # Launch before terminating: never below the desired capacity, also with one
+                # instance (90% of 1 rounds down to 0, and the refresh would terminate first).
+                # MaxHealthyPercentage: 100-200, at most 100 above the minimum (Auto Scaling
+                # User Guide, "Instance refresh: minimum and maximum healthy percentage").
                 preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-                    min_healthy_percentage=90, instance_warmup="300"
+                    min_healthy_percentage=100,
+                    max_healthy_percentage=200,
+                    instance_warmup="600",
                 ),
             ),
             enabled_metrics=[
@@ -404,7 +395,6 @@ class WebTier(pulumi.ComponentResource):
             policy=pulumi.Output.all(
                 app_secret_arn,
                 args.database.secret_arn,
-                args.static_bucket_arn,
                 args.media_bucket_arn,
                 args.assets_key_arn,
                 args.database.secret_key_arn,
@@ -417,8 +407,10 @@ class WebTier(pulumi.ComponentResource):
 
 
 def _instance_policy(
-    app_secret: str, db_secret: str, static: str, media: str, key: str, db_key: str
+    app_secret: str, db_secret: str, media: str, key: str, db_key: str
 ) -> dict[str, object]:
+    """What the app and its boot script may do: read this region's two secrets, and read and
+    write media (static files are served from the image)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -426,13 +418,13 @@ def _instance_policy(
                 "Sid": "ReadAppSecrets",
                 "Effect": "Allow",
                 "Action": "secretsmanager:GetSecretValue",
-                "Resource": [a for a in (app_secret, db_secret) if a],
+                "Resource": [app_secret, db_secret],
             },
             {
-                "Sid": "Assets",
+                "Sid": "Media",
                 "Effect": "Allow",
                 "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
-                "Resource": [static, f"{static}/*", media, f"{media}/*"],
+                "Resource": [media, f"{media}/*"],
             },
             {
                 "Sid": "AssetsKey",
@@ -450,9 +442,46 @@ def _instance_policy(
     }
 
 
-def render_user_data(**values: str) -> str:
-    """Fill `{{name}}` placeholders of the user data template; every one must be given."""
-    text = _USER_DATA.read_text()
+def _compact(path: Path) -> str:
+    """A Python template without its docstrings and comments (the user data has 16 KB)."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            body.pop(0)
+    return ast.unparse(tree)
+
+
+def render_user_data(settings: app_contract.Settings, app_port: int) -> str:
+    """The user data of one region's web servers: the template with the manifest, the boot
+    and release scripts and the commands filled in."""
+    manifest = {
+        **app_contract.manifest(settings),
+        "image": settings.image,
+        "python": app_contract.PYTHON,
+        "ca_bundle": app_contract.CA_BUNDLE,
+        "ca_bundle_url": app_contract.CA_BUNDLE_URL.format(region=settings.region),
+    }
+    return fill_template(
+        _USER_DATA.read_text(),
+        manifest=json.dumps(manifest, indent=1, sort_keys=True),
+        env_script="#!/usr/bin/python3\n" + _compact(_TEMPLATES / "pythondotorg-env.py"),
+        release_script=_compact(_TEMPLATES / "release.py"),
+        image=settings.image,
+        ca_bundle=app_contract.CA_BUNDLE,
+        web_command=shlex.join(app_contract.web_command(app_port)),
+        release_command=shlex.join(app_contract.release_command()),
+    )
+
+
+def fill_template(text: str, **values: str) -> str:
+    """Fill `{{name}}` placeholders; every one must be given."""
     missing = set(re.findall(r"{{(\w+)}}", text)) - set(values)
     if missing:
         raise ValueError(f"user data template needs {sorted(missing)}")

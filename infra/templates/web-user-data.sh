@@ -1,47 +1,58 @@
 #!/bin/bash
-# Boots one python.org web server (Amazon Linux 2023): runs the site's container under systemd,
-# with its settings fetched at start from Secrets Manager through the instance role.
+# Boots one python.org web server (Amazon Linux 2023). The contract it honours, every variable
+# and where its value comes from: docs/app-contract.md. Nothing secret is in this file: the
+# boot script reads the secrets named in the manifest, in this instance's own region.
 set -euo pipefail
 
 dnf install -y docker
 systemctl enable --now docker
 
-install -m 0755 /dev/stdin /usr/local/bin/pythondotorg-env <<'SCRIPT'
-#!/bin/bash
-# Writes /run/pythondotorg.env (mode 0600). Nothing secret is in the user data itself.
-set -euo pipefail
-umask 077
-db=$(aws secretsmanager get-secret-value --region "{{db_secret_region}}" \
-  --secret-id "{{db_secret_arn}}" --query SecretString --output text)
-app=$(aws secretsmanager get-secret-value --region "{{region}}" \
-  --secret-id "{{app_secret_arn}}" --query SecretString --output text)
-python3 - "$db" "$app" > /run/pythondotorg.env <<'PY'
-import json, sys, urllib.parse
-db, app = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-user, password = urllib.parse.quote(db["username"]), urllib.parse.quote(db["password"])
-print(f"DATABASE_URL=postgres://{user}:{password}@{{db_host}}:{{db_port}}/{{db_name}}?sslmode=verify-full")
-print(f"SECRET_KEY={app['secret_key']}")
-print(f"SENTRY_DSN={app.get('sentry_dsn', '')}")
-print("DATABASE_READ_ONLY={{read_only}}")
-print("AWS_REGION={{region}}")
-print("AWS_STORAGE_BUCKET_NAME={{static_bucket}}")
-print("AWS_MEDIA_BUCKET_NAME={{media_bucket}}")
-print("ALLOWED_HOSTS={{hostnames}}")
+install -d -m 0755 /etc/pythondotorg
+cat > /etc/pythondotorg/manifest.json <<'JSON'
+{{manifest}}
+JSON
+install -m 0755 /dev/stdin /usr/local/bin/pythondotorg-env <<'PY'
+{{env_script}}
 PY
-SCRIPT
+install -m 0644 /dev/stdin /etc/pythondotorg/release.py <<'PY'
+{{release_script}}
+PY
 
-cat > /etc/systemd/system/pythondotorg.service <<'UNIT'
+# The release step (Procfile `release`): migrations, home region only, before the app serves.
+cat > /etc/systemd/system/pythondotorg-release.service <<'UNIT'
 [Unit]
-Description=python.org web application
+Description=python.org release step: database migrations (home region only)
+Wants=network-online.target
 After=docker.service network-online.target
 Requires=docker.service
 
 [Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecCondition=/usr/local/bin/pythondotorg-env --has-release
+ExecStartPre=/usr/local/bin/pythondotorg-env
+ExecStart=/usr/bin/docker run --rm --name pythondotorg-release --network host --env-file /run/pythondotorg/release.env -v {{ca_bundle}}:{{ca_bundle}}:ro -v /etc/pythondotorg/release.py:/etc/pythondotorg/release.py:ro {{image}} {{release_command}}
+Restart=on-failure
+RestartSec=15
+TimeoutStartSec=1800
+UNIT
+
+# The web process (Procfile `web`): gunicorn on the app port, behind the load balancer.
+cat > /etc/systemd/system/pythondotorg.service <<'UNIT'
+[Unit]
+Description=python.org web application
+Wants=network-online.target pythondotorg-release.service
+After=docker.service network-online.target pythondotorg-release.service
+Requires=docker.service pythondotorg-release.service
+
+[Service]
 Restart=always
 RestartSec=5
+TimeoutStartSec=900
 ExecStartPre=/usr/local/bin/pythondotorg-env
+ExecStartPre=/usr/local/bin/pythondotorg-env --wait-for-database
 ExecStartPre=-/usr/bin/docker rm -f pythondotorg
-ExecStart=/usr/bin/docker run --rm --name pythondotorg --env-file /run/pythondotorg.env -p {{app_port}}:{{app_port}} {{app_image}}
+ExecStart=/usr/bin/docker run --rm --name pythondotorg --network host --env-file /run/pythondotorg/app.env -v {{ca_bundle}}:{{ca_bundle}}:ro {{image}} {{web_command}}
 ExecStop=/usr/bin/docker stop pythondotorg
 
 [Install]
