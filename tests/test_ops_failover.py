@@ -261,5 +261,10 @@ def test_runbook_steps_come_from_the_runbook() -> None:
     assert [s.split(".", 1)[0] for s in steps] == [str(n) for n in range(1, len(steps) + 1)]
     assert steps[1] == "2. Dry run: scripts/failover prod eu-west-1."
     assert all("<" not in s for s in steps)
-    for heading in ("### RPO", "### RTO", "### Every region boots on its own secrets", "### The old primary"):
+    for heading in (
+        "### RPO",
+        "### RTO",
+        "### Every region boots on its own secrets",
+        "### The old primary",
+    ):
         assert heading in text
