@@ -240,6 +240,20 @@ def asg_cooldown(res: Res) -> Iterator[str]:
         yield "default_cooldown is 0"
 
 
+def refresh_percentages(res: Res, *, defaults: bool) -> tuple[int | None, int | None] | None:
+    """(minimum, maximum) healthy percentage of a group's instance refresh; None without a
+    refresh; with `defaults`, Auto Scaling's (90, 100) where the input is absent."""
+    prefs = dig(res.props, "instanceRefresh", "preferences")
+    if not isinstance(prefs, Mapping):
+        return None
+    low = number(prefs.get("minHealthyPercentage"))
+    high = number(prefs.get("maxHealthyPercentage"))
+    if defaults:
+        low = 90 if "minHealthyPercentage" not in prefs else low
+        high = 100 if "maxHealthyPercentage" not in prefs else high
+    return low, high
+
+
 @rules.resource(
     "asg-refresh-keeps-capacity",
     MANDATORY,
@@ -251,15 +265,12 @@ def asg_cooldown(res: Res) -> Iterator[str]:
     sources=(),
 )
 def asg_refresh_keeps_capacity(res: Res) -> Iterator[str]:
-    prefs = dig(res.props, "instanceRefresh", "preferences")
-    if not isinstance(prefs, Mapping):
-        return
-    low = number(prefs.get("minHealthyPercentage"))
-    high = number(prefs.get("maxHealthyPercentage"))
     # Auto Scaling's defaults are 90 and 100: terminate first, which takes a group of one to
     # zero (90% of 1 instance rounds down to none).
-    low = 90 if low is None and "minHealthyPercentage" not in prefs else low
-    high = 100 if high is None and "maxHealthyPercentage" not in prefs else high
+    percentages = refresh_percentages(res, defaults=True)
+    if percentages is None:
+        return
+    low, high = percentages
     if low is not None and low < 100:
         yield f"min_healthy_percentage is {low}: the refresh terminates before it launches"
     elif high is not None and high <= 100:

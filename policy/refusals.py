@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from policy import tokens as tk
+from policy.compute import refresh_percentages
 from policy.framework import MANDATORY, Registry, Stack
 from policy.view import (
     Res,
@@ -372,11 +373,10 @@ def user_data_size(res: Res) -> Iterator[str]:
     document="https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RefreshPreferences.html",
 )
 def asg_instance_refresh_percentages(res: Res) -> Iterator[str]:
-    prefs = dig(res.props, "instanceRefresh", "preferences")
-    if not isinstance(prefs, Mapping):
+    percentages = refresh_percentages(res, defaults=False)
+    if percentages is None:
         return
-    low = number(prefs.get("minHealthyPercentage"))
-    high = number(prefs.get("maxHealthyPercentage"))
+    low, high = percentages
     if low is not None and not 0 <= low <= 100:
         yield f"min_healthy_percentage {low} is outside 0-100"
     if high is not None and not 100 <= high <= 200:
