@@ -176,7 +176,9 @@ class GitSource(Source):
 
     def resources(self) -> dict[str, tuple[str, str, str]]:
         found: dict[str, tuple[str, str, str]] = {}
-        annotation = re.compile(r'@(SDK|Framework)Resource\("(\w+)"[^\n]*\n(?://[^\n]*\n)*func (\w+)')
+        annotation = re.compile(
+            r'@(SDK|Framework)Resource\("(\w+)"[^\n]*\n(?://[^\n]*\n)*func (\w+)'
+        )
         type_name = re.compile(
             r"func \(\w+ \*?(\w+)\) Metadata\([^)]*\)[^{]*\{\s*resp\.TypeName = "
             r'req\.ProviderTypeName \+ "(\w+)"'
@@ -251,7 +253,11 @@ class AwsIndexSource(Source):
                     path = f"index/resources/{tf_type}.json"
                     text = self.read_many([path])[path]
                     struct = json.loads(text).get("struct_type", "") if text else ""
-                found[tf_type] = (package, "framework", struct or f"factory:{info['factory_function']}")
+                found[tf_type] = (
+                    package,
+                    "framework",
+                    struct or f"factory:{info['factory_function']}",
+                )
         return found
 
 
@@ -421,12 +427,12 @@ class SchemaReader:
 
     def _sdk_map(self, node: Node, package: str, res: TfResource) -> dict[str, TfAttr]:
         out: dict[str, TfAttr] = {}
-        for key, value in node.elements:
+        for key, raw in node.elements:
             name = self.key_name(key, package)
             if name is None:
                 res.warnings.append(f"unresolved key {key.text if key else '?'}")
                 continue
-            value, pkg = self._value(value, package)
+            value, pkg = self._value(raw, package)
             if value.kind != "composite":
                 continue  # a variable or an external helper (tags, timeouts): never ForceNew
             attr = TfAttr(
@@ -501,7 +507,13 @@ class SchemaReader:
                         if inner and middle.endswith(inner):
                             found = (package, decls.funcs[name])
                             break
-            names = [n.text for n in golang.returned(found[1]) if n.kind == "composite"] if found else []
+            names: list[str] = []
+            factory_body = found[1] if found else []
+            for ret in golang.returned(factory_body):
+                values = (
+                    [ret] if ret.kind == "composite" else golang.assignments(factory_body, ret.text)
+                )
+                names += [v.text for v in values if v.kind == "composite"]
             struct = names[0] if names else struct
         res = TfResource(tf_type, package, f"{package} ({struct}).Schema")
         body = decls.methods.get((struct, "Schema"))
@@ -544,21 +556,21 @@ class SchemaReader:
             group, pkg = self._value(group, package)
             if group.kind != "composite":
                 continue
-            for key, value in group.elements:
+            for key, raw in group.elements:
                 name = self.key_name(key, pkg)
                 if name is None:
                     res.warnings.append(f"unresolved key {key.text if key else '?'}")
                     continue
-                value, vpkg = self._value(value, pkg)
+                value, vpkg = self._value(raw, pkg)
                 if value.kind != "composite":
                     continue
                 out[name] = self._fw_attr(name, value, vpkg, res, block=field_name == "Blocks")
         return out
 
-    def _fw_attr(self, name: str, node: Node, package: str, res: TfResource, *, block: bool) -> TfAttr:
-        attr = TfAttr(
-            name, settable=block or node.is_true("Optional") or node.is_true("Required")
-        )
+    def _fw_attr(
+        self, name: str, node: Node, package: str, res: TfResource, *, block: bool
+    ) -> TfAttr:
+        attr = TfAttr(name, settable=block or node.is_true("Optional") or node.is_true("Required"))
         modifiers = node.get("PlanModifiers")
         if modifiers is not None:
             for _, call in modifiers.elements:
@@ -633,7 +645,7 @@ def props_of(cls: type) -> PulumiProps:
     from pulumi._types import input_type_py_to_pulumi_names
 
     names = input_type_py_to_pulumi_names(cls)
-    annotations = getattr(cls.__init__, "__annotations__", {})
+    annotations = getattr(vars(cls).get("__init__"), "__annotations__", {})
     module = importlib.import_module(cls.__module__)
     out: dict[str, tuple[str, str, type | None]] = {}
     for py, pulumi_name in names.items():
@@ -817,7 +829,9 @@ class Report:
     problems: list[str] = field(default_factory=list)
 
 
-def build(providers: Iterable[Provider], required: Iterable[str] = ()) -> tuple[dict[str, Any], Report]:
+def build(
+    providers: Iterable[Provider], required: Iterable[str] = ()
+) -> tuple[dict[str, Any], Report]:
     """The data file's content, and what could not be mapped."""
     report = Report()
     sources: dict[str, Any] = {}
@@ -846,7 +860,11 @@ def build(providers: Iterable[Provider], required: Iterable[str] = ()) -> tuple[
             resource = reader.read(tf_type, available[tf_type])
             props = props_of(cls)
             mapped = map_paths(resource.attrs, props, tf_type=tf_type)
-            if provider.name == "aws" and "region" in props.props and "region" not in resource.attrs:
+            if (
+                provider.name == "aws"
+                and "region" in props.props
+                and "region" not in resource.attrs
+            ):
                 # terraform-provider-aws v6 adds `region` to every regional resource and forces
                 # a new resource when it changes (internal/provider/sdkv2 forceNewIfRegionChanges,
                 # internal/provider/framework resourceForceNewIfRegionChangesInterceptor).

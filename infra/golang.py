@@ -173,7 +173,9 @@ def _value_decl(toks: list[Tok], i: int, out: Declarations) -> int:
 
 
 def _starts_decl(toks: list[Tok], j: int, start: int) -> bool:
-    return j > start and toks[j].kind == "ident" and toks[j].text in ("func", "type", "var", "const")
+    return (
+        j > start and toks[j].kind == "ident" and toks[j].text in ("func", "type", "var", "const")
+    )
 
 
 def _specs(toks: list[Tok], out: Declarations) -> None:
@@ -344,11 +346,7 @@ def _expr(toks: list[Tok], i: int) -> tuple[Node, int]:
     if i < len(toks) and toks[i].kind == "ident":
         text += toks[i].text
         i += 1
-        while (
-            i + 1 < len(toks)
-            and toks[i].text == "."
-            and toks[i + 1].kind == "ident"
-        ):
+        while i + 1 < len(toks) and toks[i].text == "." and toks[i + 1].kind == "ident":
             text += "." + toks[i + 1].text
             i += 2
     if not text:
