@@ -3,14 +3,21 @@
 `diff_graphs(old, new)` matches custom resources by URN (and a new resource whose `aliases`
 name a URN that is gone is the same resource, renamed or moved: an update, not a delete and a
 create), compares their inputs and options, and classifies each as a create, update, replace or
-delete. Replacements come from `infra.replacements` (the provider's replacement-forcing
-properties), the resource's `replaceOnChanges`, and a changed or replaced provider.
+delete, as `pulumi preview` would:
 
-Dangers are the changes a reviewer must not miss: a stateful resource (database, replica,
-bucket, KMS key, secret) deleted or replaced, or possibly replaced because something its
-replacement-forcing inputs are computed from is replaced; `protect` removed; a safeguard input
-turned off (deletion protection, final snapshot, force-destroy); an ingress opened to the whole
-internet.
+- **Replacements** come from the providers' own schemas (`infra/data/replacements.json`, built
+  by `scripts/extract_replacements` from the Terraform providers' `ForceNew` / `RequiresReplace`
+  at the versions the pinned SDKs bridge), and Pulumi's own rules on top: a changed or replaced
+  provider, the resource's `replaceOnChanges`.
+- **Unknowns propagate**: an input computed from a resource that this diff creates or replaces
+  (the synthesis records each input's `propertyDependencies`) changes to "known after apply";
+  if that input forces a replacement, the dependent resource is replaced too, and so on down the
+  graph.
+- **Dangers**, each with what to do about it, in four classes: data loss (a stateful resource
+  deleted or replaced, directly or by cascade), safeguards removed (`protect`,
+  `retainOnDelete`, deletion protection, final snapshot, force-destroy), exposure (ingress open
+  to the internet, a public bucket or policy), and outage (a serving resource replaced in
+  production).
 
 Choices (where Pulumi's own preview could differ):
 - Inputs listed in a resource's `ignoreChanges` are still shown when they change, marked
@@ -18,6 +25,8 @@ Choices (where Pulumi's own preview could differ):
 - Component resources are not diffed (they have no cloud state); their children are.
 - Secret values are never in a Graph (only the `[secret]` mask), so a change of a secret's value
   alone is invisible here; the real preview in CI shows it, masked.
+- Paths a provider function decides (`conditional` in the data file, e.g. an instance's
+  `userData` with `userDataReplaceOnChange`) are marked "may force replacement", not counted.
 
 Pure functions over `infra.graph.Graph`: nothing here runs the program or imports Pulumi.
 """
@@ -32,9 +41,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra import replacement_data
 from infra.graph import SECRET, UNKNOWN, Graph, Resource
 from infra.plan import component_label, region_of, short_type, sort_regions
-from infra.replacements import rule_for, stateful_kind
+
+COMPUTED = "(known after apply)"  # a new value computed from a created or replaced resource
 
 
 class Kind(enum.Enum):
@@ -65,38 +76,105 @@ class Absent:
 ABSENT = Absent()
 
 
+class DangerClass(enum.Enum):
+    DATA_LOSS = "data-loss"
+    SAFEGUARD = "safeguard-removed"
+    EXPOSURE = "exposure"
+    OUTAGE = "outage"
+
+
 class DangerCode(enum.Enum):
     STATEFUL_DELETE = "stateful-delete"
     STATEFUL_REPLACE = "stateful-replace"
     POSSIBLE_REPLACE = "possible-replace"
     PROTECT_REMOVED = "protect-removed"
+    RETAIN_REMOVED = "retain-removed"
     SAFEGUARD_REMOVED = "safeguard-removed"
     OPEN_INGRESS = "open-ingress"
+    PUBLIC_BUCKET = "public-bucket"
+    PUBLIC_POLICY = "public-policy"
+    SERVING_REPLACE = "serving-replace"
 
+    @property
+    def danger_class(self) -> DangerClass:
+        return _CLASS[self]
+
+
+_CLASS = {
+    DangerCode.STATEFUL_DELETE: DangerClass.DATA_LOSS,
+    DangerCode.STATEFUL_REPLACE: DangerClass.DATA_LOSS,
+    DangerCode.POSSIBLE_REPLACE: DangerClass.DATA_LOSS,
+    DangerCode.PROTECT_REMOVED: DangerClass.SAFEGUARD,
+    DangerCode.RETAIN_REMOVED: DangerClass.SAFEGUARD,
+    DangerCode.SAFEGUARD_REMOVED: DangerClass.SAFEGUARD,
+    DangerCode.OPEN_INGRESS: DangerClass.EXPOSURE,
+    DangerCode.PUBLIC_BUCKET: DangerClass.EXPOSURE,
+    DangerCode.PUBLIC_POLICY: DangerClass.EXPOSURE,
+    DangerCode.SERVING_REPLACE: DangerClass.OUTAGE,
+}
+# `--fail-on-danger` fails on these; outage has its own flag (`--fail-on-outage`).
+FAILING_CLASSES = (DangerClass.DATA_LOSS, DangerClass.SAFEGUARD, DangerClass.EXPOSURE)
 
 _SEVERITY = {
-    DangerCode.STATEFUL_DELETE: 0,
-    DangerCode.STATEFUL_REPLACE: 0,
-    DangerCode.OPEN_INGRESS: 1,
-    DangerCode.PROTECT_REMOVED: 2,
-    DangerCode.SAFEGUARD_REMOVED: 2,
-    DangerCode.POSSIBLE_REPLACE: 3,
+    DangerClass.OUTAGE: 0,
+    DangerClass.DATA_LOSS: 1,
+    DangerClass.EXPOSURE: 2,
+    DangerClass.SAFEGUARD: 3,
 }
+
+# What a resource of each stateful type holds: its deletion or replacement loses that (the
+# policy pack's `stateful-protected` rule guards the same types, policy/tokens.py STATEFUL).
+STATEFUL: dict[str, str] = {
+    "aws:rds/instance:Instance": "database",
+    "aws:rds/cluster:Cluster": "database cluster",
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:s3/bucketV2:BucketV2": "bucket",
+    "aws:kms/key:Key": "KMS key",
+    "aws:ebs/volume:Volume": "volume",
+    "aws:dynamodb/table:Table": "table",
+    "aws:efs/fileSystem:FileSystem": "file system",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "cache",
+    "aws:backup/vault:Vault": "backup vault",
+    "aws:secretsmanager/secret:Secret": "secret",
+    "random:index/randomPassword:RandomPassword": "generated secret",
+}
+
+# What serves python.org: replacing one in production drops or reroutes live traffic.
+SERVING: dict[str, str] = {
+    "aws:ec2/vpc:Vpc": "VPC",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/natGateway:NatGateway": "NAT gateway",
+    "aws:lb/loadBalancer:LoadBalancer": "load balancer",
+    "aws:lb/targetGroup:TargetGroup": "target group",
+    "aws:lb/listener:Listener": "listener",
+    "aws:autoscaling/group:Group": "autoscaling group",
+    "cloudflare:index/loadBalancer:LoadBalancer": "Cloudflare load balancer",
+    "cloudflare:index/loadBalancerPool:LoadBalancerPool": "Cloudflare pool",
+}
+
+RUNBOOK = "docs/policies.md (Removing a region)"
 
 
 @dataclass(frozen=True)
 class Danger:
     code: DangerCode
     message: str
+    remedy: str
+
+    @property
+    def danger_class(self) -> DangerClass:
+        return self.code.danger_class
 
 
 @dataclass(frozen=True)
 class PropertyChange:
     path: str  # `instanceClass`, `tags.environment`, `ingress[0].cidrBlocks`
     old: Any  # ABSENT when not set before
-    new: Any  # ABSENT when not set any more
+    new: Any  # ABSENT when not set any more; COMPUTED when known only after apply
     forces_replacement: bool = False
     ignored: bool = False  # in the resource's ignoreChanges: shown, never applied
+    conditional: bool = False  # the provider decides at apply whether this replaces
+    computed_from: tuple[str, ...] = ()  # URNs of the created/replaced resources it comes from
 
     @property
     def top(self) -> str:
@@ -115,8 +193,9 @@ class Change:
     options: tuple[PropertyChange, ...] = ()  # protect, retainOnDelete, provider, ...
     replace_reasons: tuple[str, ...] = ()
     previous_urn: str | None = None  # set when matched through an alias
-    caused_by: tuple[str, ...] = ()  # replaced resources this one depends on
+    caused_by: tuple[str, ...] = ()  # created or replaced resources this one's inputs come from
     stateful: str | None = None
+    protected: bool = False
     dangers: tuple[Danger, ...] = ()
 
     @property
@@ -144,6 +223,7 @@ class StackDiff:
     preview: bool = True
     error: str | None = None  # synthesis failed: nothing to compare
     regions: list[str] = field(default_factory=list)  # display order
+    names: dict[str, str] = field(default_factory=dict)  # id/ARN -> `<ec2.Vpc name>`
 
     @property
     def empty(self) -> bool:
@@ -157,10 +237,16 @@ class StackDiff:
                 counts["danger"] += len(change.dangers)
         return counts
 
-    def dangers(self) -> list[tuple[Change, Danger]]:
-        """Every danger, the most serious first (data lost for sure before data maybe lost)."""
-        found = [(c, d) for c in self.changes for d in c.dangers]
-        return sorted(found, key=lambda cd: _SEVERITY[cd[1].code])
+    def dangers(self, *classes: DangerClass) -> list[tuple[Change, Danger]]:
+        """Every danger (of `classes`, default all): outage first, then data loss, exposure,
+        safeguards; within a class in the changes' display order."""
+        found = [
+            (c, d)
+            for c in self.changes
+            for d in c.dangers
+            if not classes or d.danger_class in classes
+        ]
+        return sorted(found, key=lambda cd: _SEVERITY[cd[1].danger_class])
 
     def by_region(self) -> dict[str, dict[str, list[Change]]]:
         """Region -> component label -> changes, in the stack's region order."""
@@ -170,7 +256,7 @@ class StackDiff:
             if not in_region:
                 continue
             comps: dict[str, list[Change]] = {}
-            for change in sorted(in_region, key=lambda c: (c.component, c.type, c.name)):
+            for change in sorted(in_region, key=lambda c: (c.component, c.type, c.name, c.urn)):
                 comps.setdefault(change.component, []).append(change)
             out[region] = comps
         return out
@@ -189,27 +275,28 @@ def diff_graphs(old: Graph, new: Graph, *, base: str = "base", head: str = "head
     renamed = {old_urn: new_urn for new_urn, old_urn in pairs.items()}
 
     changes: dict[str, Change] = {}
-    unchanged = 0
     # Providers first: a replaced provider replaces what it manages.
-    ordered = sorted(pairs, key=lambda u: not news[u].is_provider)
-    for new_urn in ordered:
+    for new_urn in sorted(pairs, key=lambda u: not news[u].is_provider):
         change = _compare(new, olds[pairs[new_urn]], news[new_urn], renamed, changes)
-        if change is None:
-            unchanged += 1
-        else:
+        if change is not None:
             changes[new_urn] = change
     for urn, res in news.items():
         if urn not in pairs:
-            changes[urn] = _created(new, res)
+            changes[urn] = _change(Kind.CREATE, new, res, properties=_created_props(res))
+    _propagate(new, olds, pairs, changes)
+    unchanged = sum(1 for u in pairs if u not in changes)
+    production = _environment(new) == "production" or _environment(old) == "production"
+    context = _Context(old, new, news, production)
+    for urn, change in list(changes.items()):
+        changes[urn] = _with_dangers(change, olds.get(pairs.get(urn, "")), news[urn], context)
     for urn, res in olds.items():
         if urn not in taken:
-            changes[urn] = _deleted(old, res)
+            changes[urn] = _with_dangers(_change(Kind.DELETE, old, res), res, None, context)
 
-    _possible_replacements(new, changes, renamed)
     regions = sort_regions({c.region for c in changes.values()}, new, old)
     position = {r: i for i, r in enumerate(regions)}
     result = sorted(
-        changes.values(), key=lambda c: (position[c.region], c.component, c.type, c.name)
+        changes.values(), key=lambda c: (position[c.region], c.component, c.type, c.name, c.urn)
     )
     return StackDiff(
         stack=new.stack or old.stack,
@@ -220,6 +307,7 @@ def diff_graphs(old: Graph, new: Graph, *, base: str = "base", head: str = "head
         unchanged=unchanged,
         preview=new.preview,
         regions=regions,
+        names=_names(old, new),
     )
 
 
@@ -265,23 +353,33 @@ def _change(kind: Kind, graph: Graph, res: Resource, **details: Any) -> Change:
         name=res.name,
         region=region_of(graph, res),
         component=component_label(graph, res),
-        stateful=stateful_kind(res.type),
+        stateful=STATEFUL.get(res.type),
+        protected=res.protect,
         **details,
     )
 
 
-def _created(graph: Graph, res: Resource) -> Change:
-    change = _change(
-        Kind.CREATE,
-        graph,
-        res,
-        properties=tuple(PropertyChange(p, ABSENT, v) for p, v in _leaves(res.inputs)),
-    )
-    return _with_dangers(change, None, res)
+def _created_props(res: Resource) -> tuple[PropertyChange, ...]:
+    """Top-level inputs of a created resource (shown whole, not flattened)."""
+    return tuple(PropertyChange(p, ABSENT, v) for p, v in sorted(res.inputs.items()))
 
 
-def _deleted(graph: Graph, res: Resource) -> Change:
-    return _with_dangers(_change(Kind.DELETE, graph, res), res, None)
+def _forced_paths(
+    rule: replacement_data.Rule | None, old: Resource, new: Resource
+) -> tuple[list[str], list[str]]:
+    """The replacement-forcing (and the conditional) paths whose values differ."""
+    forced: list[str] = []
+    maybe: list[str] = []
+    patterns = [(p, False) for p in (rule.replace if rule else ())]
+    patterns += [(p, True) for p in (rule.conditional if rule else ())]
+    for pattern, conditional in patterns:
+        if _matches(pattern, new.ignore_changes):
+            continue
+        before = replacement_data.values_at(old.inputs, pattern)
+        after = replacement_data.values_at(new.inputs, pattern)
+        if before != after:
+            (maybe if conditional else forced).append(pattern)
+    return forced, maybe
 
 
 def _compare(
@@ -291,20 +389,30 @@ def _compare(
     renamed: dict[str, str],
     done: dict[str, Change],
 ) -> Change | None:
-    rule = rule_for(new.type)
+    rule = replacement_data.rule_for(new.type)
+    forced, maybe = _forced_paths(rule, old, new)
     props: list[PropertyChange] = []
     reasons: list[str] = []
     for path, before, after in _changed(old.inputs, new.inputs):
         ignored = _matches(path, new.ignore_changes)
-        forced = not ignored and (
-            (rule is not None and top_level(path) in rule.forces_replacement)
-            or _matches(path, new.replace_on_changes)
-        )
+        by_rule = [p for p in forced if replacement_data.overlaps(path, p)]
+        by_option = not ignored and _matches(path, new.replace_on_changes)
         props.append(
-            PropertyChange(path, before, after, forces_replacement=forced, ignored=ignored)
+            PropertyChange(
+                path,
+                before,
+                after,
+                forces_replacement=not ignored and bool(by_rule or by_option),
+                ignored=ignored,
+                conditional=not ignored and any(replacement_data.overlaps(path, p) for p in maybe),
+            )
         )
-        if forced and top_level(path) not in reasons:
+        if by_option and top_level(path) not in reasons:
             reasons.append(top_level(path))
+    for pattern in forced:
+        reason = pattern.replace("[*]", "[]")
+        if reason not in reasons:
+            reasons.append(reason)
 
     options: list[PropertyChange] = []
     for name, before, after in (
@@ -332,9 +440,8 @@ def _compare(
     previous = old.urn if old.urn != new.urn else None
     if not props and not options and not reasons and previous is None:
         return None
-    kind = Kind.REPLACE if reasons else Kind.UPDATE
-    change = _change(
-        kind,
+    return _change(
+        Kind.REPLACE if reasons else Kind.UPDATE,
         new_graph,
         new,
         properties=tuple(props),
@@ -342,92 +449,122 @@ def _compare(
         replace_reasons=tuple(reasons),
         previous_urn=previous,
     )
-    return _with_dangers(change, old, new)
 
 
-def _possible_replacements(
-    new_graph: Graph, changes: dict[str, Change], renamed: dict[str, str]
+def _propagate(
+    new_graph: Graph,
+    olds: dict[str, Resource],
+    pairs: dict[str, str],
+    changes: dict[str, Change],
 ) -> None:
-    """A stateful resource that depends on a replaced resource, with a replacement-forcing input
-    computed from it, may be replaced too (the engine decides at apply). "Computed from it": the
-    input is unknown (preview mode), or holds one of the replaced resource's ids or ARNs (mocked
-    mode: the mocks' values are plain strings)."""
-    replaced = {u for u, c in changes.items() if c.kind is Kind.REPLACE}
-    if not replaced:
-        return
+    """Unknowns down the graph, as `pulumi preview` shows them: an input computed from a
+    resource this diff creates or replaces is known only after apply; if it forces a
+    replacement, its resource is replaced, and what is computed from that in turn."""
+    dependents: dict[str, list[str]] = {}
     for res in new_graph:
-        rule = rule_for(res.type)
-        if not res.custom or rule is None or rule.stateful is None:
+        for deps in res.property_dependencies.values():
+            for dep in deps:
+                dependents.setdefault(dep, []).append(res.urn)
+    pending = sorted(u for u, c in changes.items() if c.kind in (Kind.CREATE, Kind.REPLACE))
+    while pending:
+        cause = pending.pop(0)
+        for urn in sorted(set(dependents.get(cause, ()))):
+            if urn not in pairs:
+                continue  # created: every input is new anyway
+            before = changes.get(urn)
+            if before is not None and before.kind is Kind.REPLACE and cause in before.caused_by:
+                continue
+            after = _computed_change(new_graph, olds[pairs[urn]], urn, cause, before, changes)
+            if after is None or after is before:
+                continue
+            changes[urn] = after
+            if after.kind is Kind.REPLACE and urn not in pending:
+                pending.append(urn)
+
+
+def _computed_change(
+    graph: Graph,
+    old: Resource,
+    urn: str,
+    cause: str,
+    before: Change | None,
+    changes: dict[str, Change],
+) -> Change | None:
+    res = graph.get(urn)
+    rule = replacement_data.rule_for(res.type)
+    cause_change = changes[cause]
+    known = {p.path for p in before.properties} if before else set()
+    props = list(before.properties) if before else []
+    reasons = list(before.replace_reasons) if before else []
+    added = False
+    for key, deps in sorted(res.property_dependencies.items()):
+        detailed = any(top_level(k) == key for k in known)
+        if cause in deps and detailed:
+            added = True  # already shown changing: one more resource it comes from
             continue
-        existing = changes.get(res.urn)
-        if existing is not None and existing.kind is not Kind.UPDATE:
+        if cause not in deps or key in known or _matches(key, res.ignore_changes):
             continue
-        causes = tuple(d for d in res.dependencies if renamed.get(d, d) in replaced)
-        if not causes:
-            continue
-        produced = {
-            v
-            for cause in causes
-            if cause in new_graph.resources
-            for k, v in new_graph.get(cause).outputs.items()
-            if k in ("id", "arn", "keyId", "name", "bucket") and isinstance(v, str) and v
-        }
-        cause_types = {new_graph.get(c).type for c in causes if c in new_graph.resources}
-        computed = sorted(
-            p
-            for p in rule.forces_replacement
-            if p in res.inputs
-            and not _matches(p, res.ignore_changes)
-            and (res.inputs[p] == UNKNOWN or _mentions(res.inputs[p], produced))
-            and _could_come_from(p, cause_types)
+        patterns = rule.replace if rule else ()
+        maybe = rule.conditional if rule else ()
+        forces = any(replacement_data.overlaps(key, p) for p in patterns) or _matches(
+            key, res.replace_on_changes
         )
-        if not computed:
-            continue
-        names = ", ".join(_urn_name(u) for u in causes)
-        danger = Danger(
-            DangerCode.POSSIBLE_REPLACE,
-            f"{rule.stateful} {res.name} may be replaced too: its {', '.join(computed)} "
-            f"(replacement-forcing) may take a new value from replaced {names}",
-        )
-        if existing is None:
-            existing = Change(
-                kind=Kind.UPDATE,
-                urn=res.urn,
-                type=res.type,
-                name=res.name,
-                region=region_of(new_graph, res),
-                component=component_label(new_graph, res),
-                stateful=rule.stateful,
+        props.append(
+            PropertyChange(
+                key,
+                old.inputs.get(key, ABSENT),
+                COMPUTED,
+                forces_replacement=forces,
+                conditional=not forces and any(replacement_data.overlaps(key, p) for p in maybe),
+                computed_from=(cause,),
             )
-        changes[res.urn] = dataclasses.replace(
-            existing, caused_by=causes, dangers=(*existing.dangers, danger)
         )
+        known.add(key)
+        added = True
+        if forces:
+            reasons.append(f"{key} ({cause_change.kind.value}d {cause_change.label})")
+    if not added:
+        return before
+    caused_by = tuple(dict.fromkeys([*(before.caused_by if before else ()), cause]))
+    props.sort(key=lambda p: p.path)
+    if before is None:
+        return _change(
+            Kind.REPLACE if reasons else Kind.UPDATE,
+            graph,
+            res,
+            properties=tuple(props),
+            replace_reasons=tuple(reasons),
+            caused_by=caused_by,
+            previous_urn=old.urn if old.urn != urn else None,
+        )
+    return dataclasses.replace(
+        before,
+        kind=Kind.REPLACE if reasons else before.kind,
+        properties=tuple(props),
+        replace_reasons=tuple(reasons),
+        caused_by=caused_by,
+    )
 
 
-# Without per-property dependencies, an unknown input could come from any dependency; these
-# inputs can only come from resources of these types (a replica's own kmsKeyId is not computed
-# from the primary it also depends on).
-_PRODUCERS = {
-    "kmsKeyId": ("aws:kms/key:Key",),
-    "masterUserSecretKmsKeyId": ("aws:kms/key:Key",),
-    "performanceInsightsKmsKeyId": ("aws:kms/key:Key",),
-    "customKeyStoreId": ("aws:kms/customKeyStore:CustomKeyStore",),
-}
+def _environment(graph: Graph) -> str | None:
+    """The stack's environment, as its resources are tagged."""
+    for res in graph:
+        tags = res.inputs.get("tags")
+        if isinstance(tags, dict) and isinstance(tags.get("environment"), str):
+            return str(tags["environment"])
+    return None
 
 
-def _could_come_from(prop: str, types: set[str]) -> bool:
-    producers = _PRODUCERS.get(prop)
-    return producers is None or bool(types.intersection(producers))
-
-
-def _mentions(value: Any, strings: set[str]) -> bool:
-    if isinstance(value, str):
-        return any(s in value for s in strings)
-    if isinstance(value, dict):
-        return any(_mentions(v, strings) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions(v, strings) for v in value)
-    return False
+def _names(old: Graph, new: Graph) -> dict[str, str]:
+    """Ids and ARNs (as the mocks answer them) -> the resource they name."""
+    names: dict[str, str] = {}
+    for graph in (old, new):
+        for res in graph:
+            for key in ("id", "arn"):
+                value = res.outputs.get(key)
+                if isinstance(value, str) and len(value) > 3 and value not in (UNKNOWN, SECRET):
+                    names.setdefault(value, f"<{short_type(res.type)} {res.name}>")
+    return names
 
 
 # --- dangers ----------------------------------------------------------------------------------
@@ -440,47 +577,198 @@ _SAFEGUARDS: dict[str, dict[str, Any]] = {
     "aws:s3/bucketV2:BucketV2": {"forceDestroy": True},
     "aws:lb/loadBalancer:LoadBalancer": {"enableDeletionProtection": False},
 }
+_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+_BLOCK_SETTINGS = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+)
+_POLICY_TYPES = {
+    "aws:s3/bucketPolicy:BucketPolicy": "policy",
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/policy:Policy": "policy",
+    "aws:kms/key:Key": "policy",
+    "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
+    "aws:sns/topicPolicy:TopicPolicy": "policy",
+}
 
 
-def _with_dangers(change: Change, old: Resource | None, new: Resource | None) -> Change:
+@dataclass
+class _Context:
+    old: Graph
+    new: Graph
+    news: dict[str, Resource]
+    production: bool
+
+
+def _with_dangers(
+    change: Change, old: Resource | None, new: Resource | None, ctx: _Context
+) -> Change:
     dangers: list[Danger] = []
     what = change.stateful
     if what and change.kind is Kind.DELETE:
         assert old is not None
-        keep = ""
-        if old.protect:
-            keep = " (it is protected: `pulumi up` will refuse until protect is removed)"
-        elif old.retain_on_delete:
-            keep = " (retainOnDelete: it stays in AWS, no longer managed)"
-        dangers.append(Danger(DangerCode.STATEFUL_DELETE, f"{what} {change.name} is deleted{keep}"))
+        dangers.append(_stateful_delete(change, old, ctx))
     if what and change.kind is Kind.REPLACE:
         forced = ", ".join(change.replace_reasons)
+        cascade = " (by cascade)" if change.caused_by else ""
         dangers.append(
             Danger(
                 DangerCode.STATEFUL_REPLACE,
-                f"{what} {change.name} is replaced: {forced} forces a new one, and the old one "
-                "is deleted with what it holds",
+                f"{what} {change.name} is replaced{cascade}: {forced} forces a new one, and the "
+                "old one is deleted with what it holds",
+                "keep the replacement-forcing input as it is, or migrate in two steps: declare the "
+                "new resource beside the old one under a new name, move the data, then remove the "
+                "old one in a later change",
             )
         )
-    if old is not None and new is not None and old.protect and not new.protect:
-        dangers.append(Danger(DangerCode.PROTECT_REMOVED, f"protect removed from {change.label}"))
-    if new is not None:
-        for prop, off in _SAFEGUARDS.get(new.type, {}).items():
-            before = old.inputs.get(prop, ABSENT) if old is not None else ABSENT
-            after = new.inputs.get(prop, ABSENT)
-            if old is not None and after == off and before != off:
-                dangers.append(
-                    Danger(
-                        DangerCode.SAFEGUARD_REMOVED,
-                        f"{prop} = {json.dumps(off)} on {change.label}",
-                    )
-                )
-        opened = _open_ingress(new) - (_open_ingress(old) if old is not None else set())
-        for rule in sorted(opened):
+    if what and change.kind is Kind.UPDATE:
+        maybe = sorted({p.path for p in change.properties if p.conditional})
+        if maybe:
             dangers.append(
-                Danger(DangerCode.OPEN_INGRESS, f"{change.label} opens {rule} to the internet")
+                Danger(
+                    DangerCode.POSSIBLE_REPLACE,
+                    f"{what} {change.name} may be replaced: the provider decides at apply "
+                    f"whether a change of {', '.join(maybe)} forces a new one",
+                    "check the real `pulumi preview` in CI before merging",
+                )
             )
+    if old is not None and new is not None:
+        dangers += _safeguards(change, old, new)
+    if new is not None:
+        dangers += _exposure(change, old, new)
+    if ctx.production and change.kind is Kind.REPLACE and change.type in SERVING:
+        dangers.append(
+            Danger(
+                DangerCode.SERVING_REPLACE,
+                f"{SERVING[change.type]} {change.name} is replaced in production: "
+                f"{', '.join(change.replace_reasons)}; traffic through it is interrupted",
+                "replace it in a maintenance window, or stand the new one up beside the old "
+                "(a new name), move traffic, then remove the old one",
+            )
+        )
     return dataclasses.replace(change, dangers=tuple(dangers)) if dangers else change
+
+
+def _stateful_delete(change: Change, old: Resource, ctx: _Context) -> Danger:
+    keep = ""
+    if old.protect:
+        keep = " (it is protected: `pulumi up` refuses until protect is removed)"
+    elif old.retain_on_delete:
+        keep = " (retainOnDelete: it stays in AWS, no longer managed)"
+    regions = {region_of(ctx.new, r) for r in ctx.new if r.custom}
+    same = [
+        r
+        for r in ctx.news.values()
+        if r.type == old.type and r.urn not in ctx.old.resources and r.urn != old.urn
+    ]
+    if change.region not in regions and change.region != "global":
+        remedy = f"the region is removed: follow the runbook in {RUNBOOK}"
+    elif same:
+        remedy = (
+            f"if {same[0].name} is this {change.stateful} renamed or moved, give it "
+            f'`aliases=[pulumi.Alias(urn="{old.urn}")]` so that it keeps its identity'
+        )
+    else:
+        remedy = "if the data must go, take a snapshot first and delete in a change of its own"
+    return Danger(
+        DangerCode.STATEFUL_DELETE, f"{change.stateful} {change.name} is deleted{keep}", remedy
+    )
+
+
+def _safeguards(change: Change, old: Resource, new: Resource) -> list[Danger]:
+    out: list[Danger] = []
+    keep = "keep it; turn it off only in a change of its own, right before a planned deletion"
+    if old.protect and not new.protect:
+        out.append(Danger(DangerCode.PROTECT_REMOVED, f"protect removed from {change.label}", keep))
+    if old.retain_on_delete and not new.retain_on_delete:
+        out.append(
+            Danger(
+                DangerCode.RETAIN_REMOVED,
+                f"retainOnDelete removed from {change.label}: a later delete destroys it in the cloud",
+                keep,
+            )
+        )
+    for prop, off in _SAFEGUARDS.get(new.type, {}).items():
+        before = old.inputs.get(prop, ABSENT)
+        after = new.inputs.get(prop, ABSENT)
+        if after == off and before != off:
+            out.append(
+                Danger(
+                    DangerCode.SAFEGUARD_REMOVED,
+                    f"{prop} = {json.dumps(off)} on {change.label}",
+                    keep,
+                )
+            )
+    return out
+
+
+def _exposure(change: Change, old: Resource | None, new: Resource) -> list[Danger]:
+    out: list[Danger] = []
+    opened = _open_ingress(new) - (_open_ingress(old) if old is not None else set())
+    for rule in sorted(opened):
+        out.append(
+            Danger(
+                DangerCode.OPEN_INGRESS,
+                f"{change.label} opens {rule} to the internet",
+                "admit only Cloudflare's ranges (the edge) or a security group, not 0.0.0.0/0 or ::/0",
+            )
+        )
+    if new.type == _PUBLIC_ACCESS_BLOCK and old is not None:
+        off = [
+            k
+            for k in _BLOCK_SETTINGS
+            if old.inputs.get(k) is True and new.inputs.get(k) is not True
+        ]
+        if off:
+            out.append(
+                Danger(
+                    DangerCode.PUBLIC_BUCKET,
+                    f"{change.label} stops blocking public access ({', '.join(off)})",
+                    "keep all four settings on; serve public files through the edge",
+                )
+            )
+    if new.type in _POLICY_TYPES:
+        newly = _public_statements(new) - (_public_statements(old) if old is not None else set())
+        for sid in sorted(newly):
+            out.append(
+                Danger(
+                    DangerCode.PUBLIC_POLICY,
+                    f'{change.label} allows {sid} to everyone (Principal "*", no condition)',
+                    "name the principals, or add a condition (aws:SourceArn, aws:PrincipalOrgID)",
+                )
+            )
+    return out
+
+
+def _public_statements(res: Resource) -> set[str]:
+    """`Allow` statements for every principal without a condition, by Sid or action."""
+    doc = res.inputs.get("policy")
+    if isinstance(doc, str):
+        try:
+            doc = json.loads(doc)
+        except ValueError:
+            return set()
+    if not isinstance(doc, dict):
+        return set()
+    statements = doc.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    found: set[str] = set()
+    for st in statements if isinstance(statements, list) else []:
+        if not isinstance(st, dict) or st.get("Effect") != "Allow" or st.get("Condition"):
+            continue
+        principal = st.get("Principal")
+        if principal == "*" or (
+            isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
+        ):
+            found.add(str(st.get("Sid") or ",".join(map(str, _as_list(st.get("Action"))))))
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 _OPEN = ("0.0.0.0/0", "::/0")
@@ -552,13 +840,14 @@ def _matches(path: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def _leaves(value: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Top-level inputs of a created resource (shown whole, not flattened)."""
-    return sorted(value.items())
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _changed(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
-    """The leaf paths where two input trees differ, with the values on each side."""
+    """The leaf paths where two input trees differ, with the values on each side. Lists are
+    matched element by element (an element added or removed is reported by itself, not as
+    every later element changing)."""
     if old == new:
         return []
     if isinstance(old, dict) and isinstance(new, dict):
@@ -566,16 +855,40 @@ def _changed(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
         for key in sorted(set(old) | set(new)):
             out += _changed(old.get(key, ABSENT), new.get(key, ABSENT), _join(path, str(key)))
         return out
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        out = []
-        for i, (a, b) in enumerate(zip(old, new, strict=True)):
-            out += _changed(a, b, f"{path}[{i}]")
-        return out
+    if isinstance(old, list) and isinstance(new, list):
+        return _changed_lists(old, new, path)
     # Policies and other JSON documents arrive as strings: compare their structure.
     parsed = _json_documents(old, new)
     if parsed is not None:
         return _changed(*parsed, path)
     return [(path, old, new)]
+
+
+def _changed_lists(old: list[Any], new: list[Any], path: str) -> list[tuple[str, Any, Any]]:
+    import difflib
+
+    if len(old) == len(new):
+        pairs = sum(1 for a, b in zip(old, new, strict=True) if a == b)
+        if pairs >= len(old) - 1 or not all(isinstance(x, dict | list) for x in old + new):
+            out: list[tuple[str, Any, Any]] = []
+            for i, (a, b) in enumerate(zip(old, new, strict=True)):
+                out += _changed(a, b, f"{path}[{i}]")
+            return out
+    matcher = difflib.SequenceMatcher(
+        a=[_key(x) for x in old], b=[_key(x) for x in new], autojunk=False
+    )
+    out = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        common = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        for k in range(common):
+            out += _changed(old[i1 + k], new[j1 + k], f"{path}[{j1 + k}]")
+        for k in range(i1 + common, i2):
+            out.append((f"{path}[{k}]", old[k], ABSENT))
+        for k in range(j1 + common, j2):
+            out.append((f"{path}[{k}]", ABSENT, new[k]))
+    return out
 
 
 def _json_documents(old: Any, new: Any) -> tuple[Any, Any] | None:
@@ -594,16 +907,20 @@ def diff_values(old: Any, new: Any) -> list[PropertyChange]:
     return [PropertyChange(p, a, b) for p, a, b in _changed(old, new)]
 
 
-def show(value: Any, limit: int = 100) -> str:
-    """A value for display: JSON, the masks bare, long values shortened."""
+def show(value: Any, names: dict[str, str] | None = None) -> str:
+    """A value for display: JSON, the masks bare, ids and ARNs by the resource they name.
+    Never shortened: long values are wrapped or shown as a text diff by the renderers."""
     if value is ABSENT:
         return "(absent)"
+    if value == COMPUTED:
+        return COMPUTED
     if value in (SECRET, UNKNOWN):
         return str(value)
-    text = json.dumps(value, sort_keys=True, default=str)
-    if len(text) > limit:
-        text = f"{text[: limit - 12]}… ({len(text)} chars)"
-    return text
+    if names and isinstance(value, str) and value in names:
+        return names[value]
+    if names and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return "[" + ", ".join(names.get(v, json.dumps(v)) for v in value) + "]"
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def plain(value: Any) -> Any:
@@ -620,7 +937,7 @@ def _urn_name(urn: str) -> str:
 
 
 def to_dict(diff: StackDiff) -> dict[str, Any]:
-    """The JSON form of a stack's diff."""
+    """The JSON form of a stack's diff (its shape: infra/data/plan-diff.schema.json)."""
 
     def prop(p: PropertyChange) -> dict[str, Any]:
         out: dict[str, Any] = {"path": p.path}
@@ -628,11 +945,25 @@ def to_dict(diff: StackDiff) -> dict[str, Any]:
             out["old"] = p.old
         if p.new is not ABSENT:
             out["new"] = p.new
+        if p.new == COMPUTED:
+            out["computed"] = True
         if p.forces_replacement:
             out["forcesReplacement"] = True
+        if p.conditional:
+            out["mayForceReplacement"] = True
         if p.ignored:
             out["ignored"] = True
+        if p.computed_from:
+            out["computedFrom"] = list(p.computed_from)
         return out
+
+    def danger(d: Danger) -> dict[str, Any]:
+        return {
+            "class": d.danger_class.value,
+            "code": d.code.value,
+            "message": d.message,
+            "remedy": d.remedy,
+        }
 
     return {
         "stack": diff.stack,
@@ -646,10 +977,7 @@ def to_dict(diff: StackDiff) -> dict[str, Any]:
             for region in diff.regions
             if diff.counts(region).total()
         },
-        "dangers": [
-            {"code": d.code.value, "urn": c.urn, "kind": c.kind.value, "message": d.message}
-            for c, d in diff.dangers()
-        ],
+        "dangers": [{"urn": c.urn, "kind": c.kind.value, **danger(d)} for c, d in diff.dangers()],
         "changes": [
             {
                 "kind": c.kind.value,
@@ -658,13 +986,16 @@ def to_dict(diff: StackDiff) -> dict[str, Any]:
                 "name": c.name,
                 "region": c.region,
                 "component": c.component,
+                "protected": c.protected,
                 **({"stateful": c.stateful} if c.stateful else {}),
                 **({"previousUrn": c.previous_urn} if c.previous_urn else {}),
-                **({"replaceReasons": list(c.replace_reasons)} if c.replace_reasons else {}),
-                **({"causedBy": list(c.caused_by)} if c.caused_by else {}),
+                "why": {
+                    "replaceReasons": list(c.replace_reasons),
+                    "causedBy": list(c.caused_by),
+                },
                 "properties": [prop(p) for p in c.properties],
                 "options": [prop(p) for p in c.options],
-                "dangers": [{"code": d.code.value, "message": d.message} for d in c.dangers],
+                "dangers": [danger(d) for d in c.dangers],
             }
             for c in diff.changes
         ],

@@ -34,6 +34,9 @@ class Resource:
     aliases: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
     region: str | None = None  # AWS region the resource is pinned to, if any
+    # Top-level input -> URNs of the resources its value is computed from (the SDK's
+    # `propertyDependencies`): what `pulumi preview` shows as known only after apply.
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def is_provider(self) -> bool:
@@ -106,6 +109,8 @@ class Graph:
         for item in doc["resources"]:
             for key in ("ignore_changes", "replace_on_changes", "aliases", "dependencies"):
                 item[key] = tuple(item[key])
+            deps = item.get("property_dependencies") or {}
+            item["property_dependencies"] = {k: tuple(v) for k, v in deps.items()}
             res = Resource(**item)
             resources[res.urn] = res
         return cls(

@@ -6,6 +6,7 @@ Pure functions over `infra.graph.Graph`; nothing here runs the program.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,8 @@ def grouped(graph: Graph) -> dict[str, list[Group]]:
                 region = GLOBAL
             by_region[region].append(group)
         groups[key].resources.append(res)
+    for group in groups.values():  # registrations complete in no fixed order
+        group.resources.sort(key=lambda r: (short_type(r.type), r.name, r.urn))
     order = region_order(graph)
     return {
         region: sorted(by_region[region], key=lambda g: (g.component, g.name))
@@ -134,10 +137,10 @@ def render_tree(graph: Graph, *, verbose: bool = False, color: bool = False) -> 
     green = "\033[32m" if color else ""
     bold = "\033[1m" if color else ""
     reset = "\033[0m" if color else ""
-    mode = "preview: computed values unknown" if graph.preview else "computed values mocked"
+    mode = "computed values unknown" if graph.preview else "computed values mocked"
     lines = [
         f"{bold}Offline preview of {graph.project}/{graph.stack}{reset}  "
-        f"(in-process mock runtime, no cloud calls; {mode})",
+        f"(mock runtime, no cloud calls; {mode})",
         "",
     ]
     total = 0
@@ -150,7 +153,9 @@ def render_tree(graph: Graph, *, verbose: bool = False, color: bool = False) -> 
             lines.append(
                 f"    {green}+{reset} {group.component} {group.name}  [{len(group.resources)}]"
             )
-            lines.append(f"        {counts}")
+            lines += textwrap.wrap(
+                counts, width=100, initial_indent=" " * 8, subsequent_indent=" " * 8
+            )
             if verbose:
                 for res in group.resources:
                     flags = " (protected)" if res.protect else ""

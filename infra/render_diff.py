@@ -7,10 +7,28 @@ secret value.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import difflib
 import json
+import textwrap
 from collections.abc import Callable, Sequence
 
-from infra.diff import ABSENT, Change, Kind, PropertyChange, StackDiff, show, to_dict
+from infra.diff import (
+    ABSENT,
+    COMPUTED,
+    Change,
+    DangerClass,
+    Kind,
+    PropertyChange,
+    StackDiff,
+    show,
+    to_dict,
+)
+from infra.graph import UNKNOWN
+
+WIDTH = 100  # the tree fits a 100-column terminal
 
 # GitHub rejects comments over 65,536 characters; leave room for the sticky-comment action.
 MARKDOWN_LIMIT = 60_000
@@ -38,24 +56,75 @@ def summary_text(diff: StackDiff, region: str | None = None) -> str:
     return ", ".join(parts) or "no changes"
 
 
-def _property_line(prop: PropertyChange) -> str:
-    if prop.old is ABSENT:
-        marker, text = "+", f"{prop.path}: {show(prop.new)}"
-    elif prop.new is ABSENT:
-        marker, text = "-", f"{prop.path}: {show(prop.old)}"
-    else:
-        marker, text = "~", f"{prop.path}: {show(prop.old)} → {show(prop.new)}"
+def _notes(prop: PropertyChange) -> str:
+    text = ""
     if prop.forces_replacement:
         text += "  [forces replacement]"
+    elif prop.conditional:
+        text += "  [may force replacement]"
     if prop.ignored:
         text += "  [in ignoreChanges: not applied]"
-    return f"{marker} {text}"
+    return text
 
 
-def change_lines(change: Change, *, max_props: int | None, verbose: bool = False) -> list[str]:
+def _decoded(value: object) -> str | None:
+    """A long string as a reviewer reads it: base64 user data decoded, JSON pretty-printed."""
+    if not isinstance(value, str) or value in (UNKNOWN, COMPUTED):
+        return None
+    text = value
+    if len(value) >= 16 and "\n" not in value and " " not in value:
+        try:
+            raw = base64.b64decode(value, validate=True)
+            text = raw.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            text = value
+    if text[:1] in "{[":
+        with contextlib.suppress(ValueError):
+            text = json.dumps(json.loads(text), indent=2, sort_keys=True)
+    return text
+
+
+def property_lines(prop: PropertyChange, names: dict[str, str] | None = None) -> list[str]:
+    """One property change as lines: `~ path: old → new`; long text as a unified diff of the
+    decoded text (user data, documents); values are never cut."""
+    old, new = _decoded(prop.old), _decoded(prop.new)
+    if old is not None and new is not None and (max(len(old), len(new)) > 60 or "\n" in old + new):
+        diff = list(difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=2))[2:]
+        return [f"~ {prop.path}: (text){_notes(prop)}", *(f"    {line}" for line in diff)]
+    if prop.old is ABSENT:
+        return [f"+ {prop.path}: {show(prop.new, names)}{_notes(prop)}"]
+    if prop.new is ABSENT:
+        return [f"- {prop.path}: {show(prop.old, names)}{_notes(prop)}"]
+    return [f"~ {prop.path}: {show(prop.old, names)} → {show(prop.new, names)}{_notes(prop)}"]
+
+
+def fit(line: str, width: int = WIDTH) -> list[str]:
+    """A line wrapped to `width` columns (continuations indented under it), never cut."""
+    if len(line) <= width:
+        return [line]
+    indent = len(line) - len(line.lstrip(" "))
+    return textwrap.wrap(
+        line,
+        width=width,
+        subsequent_indent=" " * (indent + 4),
+        break_long_words=True,
+        break_on_hyphens=False,
+        drop_whitespace=True,
+    )
+
+
+def change_lines(
+    change: Change,
+    *,
+    max_props: int | None,
+    verbose: bool = False,
+    names: dict[str, str] | None = None,
+) -> list[str]:
     """One change as plain lines: the resource, then its notes and property changes (indented).
     `max_props`: at most that many property lines (None: all)."""
     head = f"{change.kind.symbol} {change.label}"
+    if change.protected:
+        head += " (protected)"
     if change.kind is Kind.REPLACE:
         head += f"  (replace: {', '.join(change.replace_reasons)})"
     lines = [head]
@@ -64,7 +133,7 @@ def change_lines(change: Change, *, max_props: int | None, verbose: bool = False
         notes.append(f"(renamed from {change.previous_urn.rsplit('::', 1)[-1]}: an alias)")
     if change.caused_by:
         causes = ", ".join(u.rsplit("::", 1)[-1] for u in change.caused_by)
-        notes.append(f"(inputs computed from replaced {causes})")
+        notes.append(f"(inputs computed from created or replaced {causes})")
     if change.only_ignored:
         notes.append("(all changes are in ignoreChanges: `pulumi up` leaves it alone)")
     props: list[PropertyChange] = []
@@ -72,7 +141,7 @@ def change_lines(change: Change, *, max_props: int | None, verbose: bool = False
         props = [*change.options, *change.properties]
     shown = props if max_props is None else props[:max_props]
     lines += [f"    {n}" for n in notes]
-    lines += [f"    {_property_line(p)}" for p in shown]
+    lines += [f"    {line}" for p in shown for line in property_lines(p, names)]
     if len(shown) < len(props):
         lines.append(f"    … {len(props) - len(shown)} more")
     return lines
@@ -90,10 +159,14 @@ def render_tree(diffs: Sequence[StackDiff], *, color: bool = False, verbose: boo
     if dangers:
         out.append(paint(_RED, f"DANGER: {len(dangers)} to review before merging"))
         for diff, change, danger in dangers:
-            out.append(
-                f"  {paint(_RED, '!')} {diff.stack} {change.region}: {danger.message}"
-                f"  [{danger.code.value}]"
+            text = (
+                f"  ! {diff.stack} {change.region}: {danger.message}"
+                f"  [{danger.danger_class.value}: {danger.code.value}]"
             )
+            wrapped = fit(text)
+            out.append(wrapped[0].replace("!", paint(_RED, "!"), 1))
+            out += wrapped[1:]
+            out += fit(f"      what to do: {danger.remedy}")
         out.append("")
     for diff in diffs:
         out.append(
@@ -111,14 +184,20 @@ def render_tree(diffs: Sequence[StackDiff], *, color: bool = False, verbose: boo
             for comp, changes in comps.items():
                 out.append(f"      {comp}")
                 for change in changes:
-                    lines = change_lines(change, max_props=None if verbose else 25)
-                    flag = paint(_RED, " !") if change.dangers else ""
-                    out.append(f"        {paint(_COLORS[change.kind], lines[0])}{flag}")
-                    out += [f"        {line}" for line in lines[1:]]
+                    lines = change_lines(
+                        change, max_props=None if verbose else 25, names=diff.names
+                    )
+                    flag = " !" if change.dangers else ""
+                    head = fit(f"        {lines[0]}{flag}")
+                    out.append(paint(_COLORS[change.kind], head[0]))
+                    out += head[1:]
+                    out += [w for line in lines[1:] for w in fit(f"        {line}")]
             out.append("")
         if diff.outputs:
             out.append("  Outputs:")
-            out += [f"      {_property_line(p)}" for p in diff.outputs]
+            out += [
+                w for p in diff.outputs for line in property_lines(p) for w in fit(f"      {line}")
+            ]
             out.append("")
         out.append(f"  Resources: {summary_text(diff)}; {diff.unchanged} unchanged")
         out.append("")
@@ -170,25 +249,34 @@ def _markdown_head(diffs: Sequence[StackDiff], command: str, *, max_dangers: int
         "",
         "Synthesized offline under Pulumi's mock runtime (no credentials, no cloud calls; "
         f"computed values {'unknown' if all(d.preview for d in diffs) else 'mocked'}). "
-        "Replacements are predicted from `infra/replacements.py`; the real `pulumi preview` "
-        "is authoritative where it runs." + (f" Reproduce with `{command}`." if command else ""),
+        "Replacements come from the providers' schemas (`infra/data/replacements.json`); the "
+        "real `pulumi preview` is authoritative where it runs."
+        + (f" Reproduce with `{command}`." if command else ""),
         "",
     ]
-    dangers = [(d, c, x) for d in diffs for c, x in d.dangers()]
-    if dangers:
+    outage = [(d, c, x) for d in diffs for c, x in d.dangers(DangerClass.OUTAGE)]
+    others = [
+        (d, c, x) for d in diffs for c, x in d.dangers() if x.danger_class is not DangerClass.OUTAGE
+    ]
+    for title, found in (
+        (f"🚧 Outage ({len(outage)})", outage),
+        (f"⚠️ Dangers ({len(others)})", others),
+    ):
+        if not found:
+            continue
         parts += [
-            f"#### ⚠️ Dangers ({len(dangers)})",
+            f"#### {title}",
             "",
-            "| stack | region | change | resource | why |",
-            "|---|---|---|---|---|",
+            "| stack | region | change | resource | why | what to do |",
+            "|---|---|---|---|---|---|",
         ]
-        for diff, change, danger in dangers[:max_dangers]:
+        for diff, change, danger in found[:max_dangers]:
             parts.append(
                 f"| {diff.stack} | {change.region} | {change.kind.value} | "
-                f"`{_cell(change.label)}` | {_cell(danger.message)} |"
+                f"`{_cell(change.label)}` | {_cell(danger.message)} | {_cell(danger.remedy)} |"
             )
-        if len(dangers) > max_dangers:
-            parts.append(f"| … | | | | {len(dangers) - max_dangers} more |")
+        if len(found) > max_dangers:
+            parts.append(f"| … | | | | {len(found) - max_dangers} more | |")
         parts.append("")
     parts += [
         "#### Summary",
@@ -229,7 +317,8 @@ def _details(diff: StackDiff, *, max_props: int) -> list[str]:
         for comp, changes in comps.items():
             parts.append(f"# {comp}")
             for change in changes:
-                parts += [_code(line) for line in change_lines(change, max_props=max_props)]
+                lines = change_lines(change, max_props=max_props, names=diff.names)
+                parts += [_code(line) for line in lines]
         parts += ["```", "", "</details>", ""]
     if diff.outputs:
         parts += [
@@ -237,7 +326,7 @@ def _details(diff: StackDiff, *, max_props: int) -> list[str]:
             f"<summary><b>{_html(diff.stack)}</b> · stack outputs ({len(diff.outputs)})</summary>",
             "",
             "```diff",
-            *(_code(_property_line(p)) for p in diff.outputs[: max(max_props, 5)]),
+            *(_code(line) for p in diff.outputs[: max(max_props, 5)] for line in property_lines(p)),
             "```",
             "",
             "</details>",
@@ -266,8 +355,9 @@ def render_json(diffs: Sequence[StackDiff]) -> str:
     return json.dumps(
         {
             "format": "python-org-infra/plan-diff",
-            "version": 1,
+            "version": 2,
             "dangers": sum(len(d.dangers()) for d in diffs),
+            "dangerClasses": {k.value: sum(len(d.dangers(k)) for d in diffs) for k in DangerClass},
             "stacks": [to_dict(d) for d in diffs],
         },
         indent=1,

@@ -429,6 +429,11 @@ def _make_monitor(mocks: CloudMocks, stack: str) -> Any:
                 aliases=tuple(self._alias_urns(request)),
                 dependencies=tuple(request.dependencies),
                 region=region if isinstance(region, str) else None,
+                property_dependencies={
+                    key: tuple(sorted(deps.urns))
+                    for key, deps in sorted(request.propertyDependencies.items())
+                    if deps.urns
+                },
             )
             return response
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from infra.diff import ABSENT, DangerCode, Kind, StackDiff, diff_graphs
+from infra import replacement_data
+from infra.diff import ABSENT, COMPUTED, DangerClass, DangerCode, Kind, StackDiff, diff_graphs
 from infra.graph import SECRET, UNKNOWN, Graph, Resource
 from infra.render_diff import MARKER, render_json, render_markdown, render_tree
-from infra.replacements import REPLACEMENT_RULES
+from infra.stackfile import ROOT
 from infra.synth import synthesize
 from tests.conftest import SynthVariant, encode, raw_stack
 
@@ -133,7 +135,9 @@ def test_nested_changes_are_reported_by_path(prod_preview: Graph) -> None:
 
 def test_renaming_an_rds_identifier_is_an_update_not_a_replacement(prod_preview: Graph) -> None:
     """Since terraform-provider-aws v5, `identifier` is modified in place."""
-    assert "identifier" not in REPLACEMENT_RULES[RDS].forces_replacement
+    rule = replacement_data.rule_for(RDS)
+    assert rule is not None
+    assert "identifier" not in rule.replace
     new = edit(prod_preview, RDS, "us-east-2-db", inputs={"identifier": "pyorg-prod-primary"})
     assert only(diff_graphs(prod_preview, new)).kind is Kind.UPDATE
 
@@ -156,7 +160,7 @@ def test_a_replacement_forcing_change_of_a_stateful_resource_is_a_dangerous_repl
     prod_preview: Graph, type_: str, name: str, inputs: dict[str, Any], reason: str
 ) -> None:
     diff = diff_graphs(prod_preview, edit(prod_preview, type_, name, inputs=inputs))
-    change = next(c for c in diff.changes if c.name == name)
+    change = next(c for c in diff.changes if c.name == name and c.type == type_)
     assert change.kind is Kind.REPLACE
     assert change.replace_reasons == (reason,)
     assert [p.forces_replacement for p in change.properties] == [True]
@@ -164,24 +168,38 @@ def test_a_replacement_forcing_change_of_a_stateful_resource_is_a_dangerous_repl
     assert reason in change.dangers[0].message
 
 
-def test_replacing_a_kms_key_may_replace_the_database_encrypted_with_it(
+def test_replacing_a_kms_key_replaces_the_database_encrypted_with_it(
     prod_preview: Graph,
 ) -> None:
+    """Unknowns propagate: the key is replaced, so the database's kmsKeyId (ForceNew) is known
+    only after apply, so the database is replaced too: data loss by cascade."""
     new = edit(prod_preview, KEY, "us-east-2-db-key", inputs={"multiRegion": True})
     diff = diff_graphs(prod_preview, new)
-    db = next(c for c in diff.changes if c.name == "us-east-2-db")
-    assert db.kind is Kind.UPDATE
-    assert [d.code for d in db.dangers] == [DangerCode.POSSIBLE_REPLACE]
-    assert "kmsKeyId" in db.dangers[0].message
-    assert db.caused_by == (prod_preview.one(KEY, "us-east-2-db-key").urn,)
+    key = prod_preview.one(KEY, "us-east-2-db-key")
+    db = next(c for c in diff.changes if c.name == "us-east-2-db" and c.type == RDS)
+    assert db.kind is Kind.REPLACE
+    assert db.caused_by == (key.urn,)
+    (prop,) = [p for p in db.properties if p.path == "kmsKeyId"]
+    assert (prop.new, prop.forces_replacement) == (COMPUTED, True)
+    assert [d.code for d in db.dangers] == [DangerCode.STATEFUL_REPLACE]
+    assert "by cascade" in db.dangers[0].message
+    # The replicas keep their own keys: not replaced.
+    replicas = [c for c in diff.changes if c.type == RDS and c.name != "us-east-2-db"]
+    assert all(c.kind is not Kind.REPLACE for c in replicas)
 
 
-def test_replace_on_changes_forces_a_replacement(prod_preview: Graph) -> None:
+def test_replace_on_changes_forces_a_replacement_and_its_cascade(prod_preview: Graph) -> None:
     old = edit(prod_preview, SG, "us-east-2-web-alb", replace_on_changes=("description",))
     new = edit(old, SG, "us-east-2-web-alb", inputs={"description": "changed"})
-    change = only(diff_graphs(old, new))
-    assert (change.kind, change.replace_reasons) == (Kind.REPLACE, ("description",))
-    assert not change.dangers  # a security group is not stateful
+    diff = diff_graphs(old, new)
+    sg = next(c for c in diff.changes if c.type == SG)
+    assert (sg.kind, sg.replace_reasons) == (Kind.REPLACE, ("description",))
+    assert not sg.dangers  # a security group is not stateful
+    # The rule admitting the ALB's group takes the new group's id, known after apply (an
+    # update: referencedSecurityGroupId does not force a new rule).
+    rule = next(c for c in diff.changes if c.name == "us-east-2-web-from-alb")
+    assert (rule.kind, rule.caused_by) == (Kind.UPDATE, (sg.urn,))
+    assert [(p.path, p.new) for p in rule.properties] == [("referencedSecurityGroupId", COMPUTED)]
 
 
 def test_ignored_changes_are_shown_but_never_replace_or_flag(prod_preview: Graph) -> None:
@@ -330,17 +348,23 @@ def test_dangers_come_first_in_every_format(prod_preview: Graph) -> None:
 # --- end to end through the program ---------------------------------------------------------
 
 
-def test_removing_a_region_deletes_its_resources_and_flags_its_data(
-    prod_preview: Graph, synth_variant: SynthVariant
-) -> None:
-    def drop_ap_southeast_1(raw: dict[str, Any]) -> None:
-        del raw["python-org:regions"]["ap-southeast-1"]
-        pools = raw["python-org:edge"]["poolRegions"]
-        for code, region in pools.items():
-            if region == "ap-southeast-1":
-                pools[code] = "eu-west-1"
+@pytest.fixture(scope="module")
+def prod_without_ap_southeast_1() -> Graph:
+    """Prod with one region fewer: diffed one way it removes a region, the other way it adds
+    one (one synthesis for both)."""
+    raw = raw_stack("prod")
+    del raw["python-org:regions"]["ap-southeast-1"]
+    pools = raw["python-org:edge"]["poolRegions"]
+    for code, region in pools.items():
+        if region == "ap-southeast-1":
+            pools[code] = "eu-west-1"
+    return synthesize("prod", raw_config=encode(raw), preview=True)
 
-    new = synth_variant("prod", drop_ap_southeast_1, preview=True)
+
+def test_removing_a_region_deletes_its_resources_and_flags_its_data(
+    prod_preview: Graph, prod_without_ap_southeast_1: Graph
+) -> None:
+    new = prod_without_ap_southeast_1
     diff = diff_graphs(prod_preview, new)
     counts = diff.counts("ap-southeast-1")
     assert counts["delete"] == sum(
@@ -363,6 +387,28 @@ def test_removing_a_region_deletes_its_resources_and_flags_its_data(
     assert not [c for c in diff.changes if c.kind is Kind.REPLACE]
     assert diff.counts("global")["delete"] + diff.counts("global")["update"] > 0
     assert any(p.path.startswith("regions.ap-southeast-1") for p in diff.outputs)
+
+
+def test_adding_a_region_shows_the_updates_it_causes_in_the_home_region(
+    prod_preview: Graph, prod_without_ap_southeast_1: Graph
+) -> None:
+    """The home region's replication role may now write to the new region's bucket: its policy
+    is computed from that bucket's ARN, so it changes, known after apply."""
+    diff = diff_graphs(prod_without_ap_southeast_1, prod_preview)
+    home = {c.label: c for c in diff.changes if c.region == "us-east-2"}
+    policy = home["iam.RolePolicy us-east-2-replication"]
+    assert policy.kind is Kind.UPDATE
+    (prop,) = policy.properties
+    assert (prop.path, prop.new) == ("policy", COMPUTED)
+    assert any(u.endswith("::ap-southeast-1-media") for u in policy.caused_by)
+    replication = home["s3.BucketReplicationConfig us-east-2-media"]
+    assert replication.kind is Kind.UPDATE
+    # Lists element by element: the new pool shows where it joins, not as a rewritten list.
+    edge = next(c for c in diff.changes if c.label == "LoadBalancer edge-python.org")
+    added = [p for p in edge.properties if p.old is ABSENT]
+    assert added
+    assert all(re.fullmatch(r"(defaultPools|regionPools\.\w+)\[\d\]", p.path) for p in added)
+    assert "Dangers" not in render_markdown([diff])
 
 
 # --- secrets --------------------------------------------------------------------------------
@@ -428,7 +474,7 @@ def test_the_json_form_is_complete(prod_preview: Graph) -> None:
     assert stack["summary"]["replace"] == 1
     assert stack["regions"]["us-east-2"]["replace"] == 1
     (change,) = [c for c in stack["changes"] if c["kind"] == "replace"]
-    assert change["replaceReasons"] == ["engine"]
+    assert change["why"]["replaceReasons"] == ["engine"]
     assert change["properties"] == [
         {"path": "engine", "old": "postgres", "new": "aurora-postgresql", "forcesReplacement": True}
     ]
@@ -448,8 +494,120 @@ def test_unknown_values_and_absent_values_render_plainly(prod_preview: Graph) ->
     assert "- maxAllocatedStorage: 1000" in tree
 
 
-def test_every_replacement_rule_cites_its_source() -> None:
-    for type_, rule in REPLACEMENT_RULES.items():
-        assert rule.source.startswith("https://"), type_
-        assert rule.docs.startswith("https://www.pulumi.com/registry/"), type_
-        assert rule.forces_replacement, type_
+def test_every_declared_type_has_replacement_facts(prod: Graph, staging: Graph) -> None:
+    """The data file covers every type the program declares (else a change of it would show as
+    an update whatever it does); rebuild it with scripts/extract_replacements."""
+    declared = {r.type for g in (prod, staging) for r in g if r.custom}
+    missing = sorted(t for t in declared if replacement_data.rule_for(t) is None)
+    assert not missing, f"no entry in infra/data/replacements.json for {missing}"
+
+
+def test_the_replacement_facts_name_their_sources() -> None:
+    sources = replacement_data.sources()
+    assert set(sources) == {"aws", "cloudflare", "random"}
+    for name, src in sources.items():
+        assert src["repo"].endswith(f"terraform-provider-{name}"), name
+        assert src["version"].startswith("v"), name
+    assert len(sources["cloudflare"]["commit"]) == 40
+    assert "terraform-provider-aws-index" in sources["aws"]["via"]
+
+
+@pytest.mark.parametrize(
+    ("type_", "path", "forced"),
+    [
+        ("aws:ec2/vpc:Vpc", "cidrBlock", True),
+        ("aws:rds/parameterGroup:ParameterGroup", "family", True),
+        ("aws:rds/instance:Instance", "kmsKeyId", True),
+        ("aws:rds/instance:Instance", "engineVersion", False),
+        ("aws:rds/instance:Instance", "s3Import.bucketName", True),
+        ("aws:ec2/subnet:Subnet", "vpcId", True),
+        ("aws:lb/targetGroup:TargetGroup", "port", True),
+        ("cloudflare:index/dnsRecord:DnsRecord", "zoneId", True),
+        ("cloudflare:index/loadBalancerPool:LoadBalancerPool", "origins", False),
+        ("random:index/randomPassword:RandomPassword", "length", True),
+        ("aws:kms/key:Key", "region", True),
+    ],
+)
+def test_replacement_facts_match_the_provider_schemas(type_: str, path: str, forced: bool) -> None:
+    rule = replacement_data.rule_for(type_)
+    assert rule is not None
+    assert (path in rule.replace) is forced
+
+
+def test_a_vpc_cidr_change_is_a_replacement_and_an_outage_in_production(
+    prod_preview: Graph,
+) -> None:
+    new = edit(
+        prod_preview, "aws:ec2/vpc:Vpc", "us-east-2-vpc", inputs={"cidrBlock": "10.9.0.0/16"}
+    )
+    diff = diff_graphs(prod_preview, new)
+    vpc = next(c for c in diff.changes if c.type == "aws:ec2/vpc:Vpc")
+    assert (vpc.kind, vpc.replace_reasons) == (Kind.REPLACE, ("cidrBlock",))
+    outage = diff.dangers(DangerClass.OUTAGE)
+    assert {c.name for c, _ in outage} >= {"us-east-2-vpc", "us-east-2-web"}
+    assert all(c.region == "us-east-2" for c, _ in outage)
+    # The cascade: subnets (vpcId forces replacement) and what sits in them.
+    subnets = [c for c in diff.changes if c.type == "aws:ec2/subnet:Subnet"]
+    assert len(subnets) == 6
+    assert all(c.kind is Kind.REPLACE for c in subnets)
+    assert not diff.dangers(DangerClass.DATA_LOSS)  # the database stays: only its groups update
+
+
+def test_a_major_engine_version_replaces_the_parameter_group(prod_preview: Graph) -> None:
+    pg = prod_preview.of_type("aws:rds/parameterGroup:ParameterGroup")[0]
+    new = edit(prod_preview, pg.type, pg.name, inputs={"family": "postgres18"})
+    diff = diff_graphs(prod_preview, new)
+    change = next(c for c in diff.changes if c.type == pg.type)
+    assert (change.kind, change.replace_reasons) == (Kind.REPLACE, ("family",))
+
+
+def test_removing_retain_on_delete_is_a_danger(prod_preview: Graph) -> None:
+    new = edit(prod_preview, RDS, "us-east-2-db", retain_on_delete=False)
+    diff = diff_graphs(prod_preview, new)
+    assert codes(diff) == [DangerCode.RETAIN_REMOVED]
+    (_, danger) = diff.dangers()[0]
+    assert danger.danger_class is DangerClass.SAFEGUARD
+    assert danger.remedy
+
+
+def test_a_public_bucket_policy_is_an_exposure(prod_preview: Graph) -> None:
+    policy = prod_preview.of_type("aws:s3/bucketPolicy:BucketPolicy")[0]
+    statement = {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+    doc = {"Version": "2012-10-17", "Statement": [statement]}
+    new = edit(prod_preview, policy.type, policy.name, inputs={"policy": json.dumps(doc)})
+    diff = diff_graphs(prod_preview, new)
+    assert DangerCode.PUBLIC_POLICY in codes(diff)
+
+
+def test_two_runs_give_identical_bytes_in_every_format(prod_preview: Graph) -> None:
+    new = edit(
+        prod_preview, "aws:ec2/vpc:Vpc", "us-east-2-vpc", inputs={"cidrBlock": "10.9.0.0/16"}
+    )
+    shuffled = copy_of(new)
+    shuffled.resources = dict(reversed(list(shuffled.resources.items())))
+    first = renderings([diff_graphs(prod_preview, new)])
+    second = renderings([diff_graphs(copy_of(prod_preview), shuffled)])
+    assert first == second
+
+
+def test_the_tree_fits_100_columns(prod_preview: Graph) -> None:
+    empty = Graph(project="python-org", stack="prod", resources={}, outputs={}, preview=True)
+    tree = render_tree([diff_graphs(empty, prod_preview)], verbose=True)
+    assert max(len(line) for line in tree.splitlines()) <= 100
+
+
+def test_the_json_validates_against_its_schema(prod_preview: Graph) -> None:
+    import jsonschema
+
+    schema = json.loads((ROOT / "infra" / "data" / "plan-diff.schema.json").read_text())
+    new = edit(
+        prod_preview, "aws:ec2/vpc:Vpc", "us-east-2-vpc", inputs={"cidrBlock": "10.9.0.0/16"}
+    )
+    new = edit(new, RDS, "us-east-2-db", retain_on_delete=False)
+    doc = json.loads(
+        render_json([diff_graphs(prod_preview, new), diff_graphs(prod_preview, prod_preview)])
+    )
+    jsonschema.validate(doc, schema)
+    broken = {**doc, "stacks": [{**doc["stacks"][0], "changes": [{"kind": "explode"}]}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)

@@ -13,7 +13,7 @@ import pytest
 from infra import synth
 from infra.cli import validate
 from infra.graph import Graph
-from infra.plan import short_type
+from infra.plan import component_label, short_type
 from infra.stackfile import ROOT
 
 
@@ -105,11 +105,12 @@ def test_mandatory_violations_fail_and_advisory_ones_warn(
         ]
 
     report = validate.validate_stack("staging", root, evaluate)
-    assert report.problems == [f"policy [no-public-buckets] {urn}: bucket is public; block it"]
     res = staging.get(urn)
-    assert report.warnings == [
-        f"policy (advisory) [cost-tags] {short_type(res.type)} {res.name}: add a cost-center tag"
-    ]
+    where = f"{short_type(res.type)} {res.name} ({component_label(staging, res)})"
+    # Named by type, name and component, never by the 250-character URN.
+    assert report.problems == [f"policy [no-public-buckets] {where}: bucket is public; block it"]
+    assert report.warnings == [f"policy (advisory) [cost-tags] {where}: add a cost-center tag"]
+    assert all(urn not in line for line in report.problems + report.warnings)
     assert "policies: 1 mandatory, 1 advisory violations" in report.notes
 
 

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
             "  scripts/preview                      # prod, as a tree\n"
             "  scripts/preview staging --graph staging.svg\n"
             "  scripts/preview --base origin/main --all --format markdown\n"
-            "  scripts/preview --base HEAD~1 --fail-on-danger\n"
+            "  scripts/preview --base HEAD~1 --fail-on-danger --fail-on-outage\n"
             "exit status: 0 ok, 2 a stack does not synthesize, 3 --fail-on-danger found one"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -78,8 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fail-on-danger",
         action="store_true",
-        help=f"with --base: exit {EXIT_DANGER} if a change is dangerous (stateful resource "
-        "deleted or replaced, protect removed, ingress opened to the internet)",
+        help=f"with --base: exit {EXIT_DANGER} on data loss (a stateful resource deleted or "
+        "replaced), a safeguard removed (protect, retainOnDelete, deletion protection, final "
+        "snapshot, force-destroy) or exposure (open ingress, public bucket or policy)",
+    )
+    parser.add_argument(
+        "--fail-on-outage",
+        action="store_true",
+        help=f"with --base: exit {EXIT_DANGER} if a serving resource is replaced in production "
+        "(VPC, subnet, NAT, load balancer, target group, autoscaling group, Cloudflare pool)",
     )
     parser.add_argument(
         "--graph",
@@ -94,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.fail_on_danger and not args.base:
-        parser.error("--fail-on-danger needs --base (dangers are changes)")
+    if (args.fail_on_danger or args.fail_on_outage) and not args.base:
+        parser.error("--fail-on-danger and --fail-on-outage need --base (dangers are changes)")
     if args.all and args.stacks:
         parser.error("give stack names or --all, not both")
     try:
@@ -361,8 +368,14 @@ def _diff(args: argparse.Namespace) -> int:
     status = _draw(args.graph, list(graphs.values()))
     if any(d.error for d in diffs):
         return EXIT_ERROR
-    if args.fail_on_danger and any(d.dangers() for d in diffs):
-        count = sum(len(d.dangers()) for d in diffs)
-        print(f"error: {count} dangerous change(s), see above (--fail-on-danger)", file=sys.stderr)
-        return EXIT_DANGER
+    from infra.diff import FAILING_CLASSES, DangerClass
+
+    for flag, classes in (
+        ("--fail-on-danger", FAILING_CLASSES),
+        ("--fail-on-outage", (DangerClass.OUTAGE,)),
+    ):
+        count = sum(len(d.dangers(*classes)) for d in diffs)
+        if getattr(args, flag[2:].replace("-", "_")) and count:
+            print(f"error: {count} dangerous change(s), see above ({flag})", file=sys.stderr)
+            return EXIT_DANGER
     return status

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.config import ConfigError
-from infra.plan import short_type
+from infra.plan import component_label, short_type
 from infra.stackfile import ROOT, read_stack_file, stack_names
 
 if TYPE_CHECKING:
@@ -147,17 +147,24 @@ def _policies(report: StackReport, graph: Graph, evaluate: Evaluate | None) -> N
     for v in violations:
         fix = getattr(v, "fix", None)
         message = v.message + (f" (fix: {fix})" if fix else "")
+        where = resource_label(graph, v.urn)
         if v.severity == "mandatory":
             mandatory += 1
-            report.problems.append(f"policy [{v.rule}] {v.urn}: {message}")
+            report.problems.append(f"policy [{v.rule}] {where}: {message}")
         else:
-            # Warnings name the resource briefly: there are many, and they block nothing.
-            res = graph.resources.get(v.urn)
-            where = f"{short_type(res.type)} {res.name}" if res else v.urn
             report.warnings.append(f"policy (advisory) [{v.rule}] {where}: {message}")
     report.notes.append(
         f"policies: {mandatory} mandatory, {len(violations) - mandatory} advisory violations"
     )
+
+
+def resource_label(graph: Graph, urn: str) -> str:
+    """`rds.Instance us-east-2-db (Database us-east-2)`: a resource by its component and name,
+    not by its URN (which runs to 250 characters)."""
+    res = graph.resources.get(urn)
+    if res is None:
+        return urn.rsplit("::", 1)[-1]
+    return f"{short_type(res.type)} {res.name} ({component_label(graph, res)})"
 
 
 def _describe(exc: BaseException) -> str:
