@@ -12,9 +12,10 @@ Pure data and paths: nothing heavy is imported (the plan diff's subprocess reads
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,8 @@ class Project:
     name: str  # `name:` of its Pulumi.yaml: the config namespace and the URNs' project part
     subdir: str  # its directory, relative to the repository root ("" for the root)
     program: str  # "module:function", the function its __main__.py calls
+    config: str  # "module:function(stack, raw)" that validates a stack's config, offline
+    default_stack: str  # what `scripts/preview --project KEY` shows without a stack name
 
     def directory(self, root: Path = ROOT) -> Path:
         return root / self.subdir if self.subdir else root
@@ -40,16 +43,33 @@ class Project:
         )
 
     def load_program(self) -> Callable[[], None]:
-        module, _, function = self.program.partition(":")
-        program: Callable[[], None] = getattr(importlib.import_module(module), function)
+        program: Callable[[], None] = _load(self.program)
         return program
 
+    def parse_config(self, stack: str, raw: Mapping[str, Any]) -> Any:
+        """Validate `raw` as the program would before declaring anything (raises ConfigError)."""
+        return _load(self.config)(stack, raw)
 
-WEBSITE = Project(key="website", name="python-org", subdir="", program="stacks.website:main")
+
+def _load(target: str) -> Any:
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+WEBSITE = Project(
+    key="website",
+    name="python-org",
+    subdir="",
+    program="stacks.website:main",
+    config="infra.config:parse_config",
+    default_stack="prod",
+)
 BOOTSTRAP = Project(
     key="bootstrap",
     name="python-org-bootstrap",
     subdir="bootstrap",
     program="stacks.bootstrap:main",
+    config="infra.bootstrap_config:parse_bootstrap_config",
+    default_stack="account",
 )
 PROJECTS: dict[str, Project] = {p.key: p for p in (WEBSITE, BOOTSTRAP)}
