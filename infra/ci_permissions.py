@@ -231,9 +231,9 @@ def reads(services: Iterable[str]) -> Statement:
 
 def _writes(service: str, scope: Scope) -> list[Statement]:
     account = scope.account
-    ours = [f"arn:aws:s3:::{NAME_PREFIX}-{stack}-*" for stack in scope.stacks] or [
-        f"arn:aws:s3:::{NAME_PREFIX}-*"
-    ]
+    if not scope.stacks:
+        raise ValueError("a deploy role deploys at least one stack")
+    ours = [f"arn:aws:s3:::{NAME_PREFIX}-{stack}-*" for stack in scope.stacks]
     if service == "acm":
         return [
             statement(
@@ -535,19 +535,21 @@ def _writes(service: str, scope: Scope) -> list[Statement]:
         ]
     if service == "secretsmanager":
         secrets = [f"arn:aws:secretsmanager:*:{account}:secret:*"]
+        # Every secret the website declares is tagged with its stack (infra/naming.py
+        # base_tags), and Terraform passes the tags in the create call: the stack tag scopes a
+        # role to its own environment's secrets.
+        stacks = list(scope.stacks)
         return [
-            # Terraform passes the tags in the create call; default tags always include
-            # managed-by (infra/naming.py base_tags).
             statement(
-                "CreateManagedSecrets",
+                "CreateTheStacksSecrets",
                 ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
                 secrets,
-                condition={"StringEquals": {"aws:RequestTag/managed-by": "pulumi"}},
-                why="a secret's ARN ends in a random suffix; the condition limits it to "
-                "secrets created with Pulumi's tags",
+                condition={"StringEquals": {"aws:RequestTag/stack": stacks}},
+                why="a secret's ARN ends in a random suffix; the condition limits it to secrets "
+                "created with this role's stack tag",
             ),
             statement(
-                "ManagedSecrets",
+                "TheStacksSecrets",
                 [
                     "secretsmanager:DeleteSecret",
                     "secretsmanager:UpdateSecret",
@@ -558,9 +560,9 @@ def _writes(service: str, scope: Scope) -> list[Statement]:
                     "secretsmanager:RestoreSecret",
                 ],
                 secrets,
-                condition={"StringEquals": {"aws:ResourceTag/managed-by": "pulumi"}},
-                why="as CreateManagedSecrets: only secrets tagged as Pulumi's (the app secret; "
-                "its SecretVersion reads the value back to compare)",
+                condition={"StringEquals": {"aws:ResourceTag/stack": stacks}},
+                why="as CreateTheStacksSecrets: only secrets tagged with this role's stack (the "
+                "app secret; its SecretVersion reads the value back to compare)",
             ),
         ]
     raise KeyError(
@@ -605,9 +607,12 @@ def _state(state: StateAccess, *, write: bool) -> list[Statement]:
         statement("StateList", ["s3:ListBucket", "s3:GetBucketLocation"], [bucket]),
         statement("StateRead", ["s3:GetObject", "s3:GetObjectVersion"], [f"{bucket}/*"]),
         statement("StateWrite", ["s3:PutObject", "s3:DeleteObject"], writable),
+        # Decrypt reads state and config secrets; GenerateDataKey writes (SSE-KMS objects, lock
+        # files included); Encrypt is the secrets provider encrypting a new secret value.
         statement(
             "StateKeys",
-            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+            + (["kms:Encrypt"] if write else []),
             list(state.key_arns),
         ),
     ]

@@ -218,15 +218,11 @@ def _print(report: StackReport, root: Path) -> None:
     for problem in report.problems:
         print(f"  error: {problem}")
         if annotate:
-            print(
-                f"::error file={report.file},title=stack {label}::{_escape(problem)}"
-            )
+            print(f"::error file={report.file},title=stack {label}::{_escape(problem)}")
     for warning in report.warnings:
         print(f"  warning: {warning}")
         if annotate:
-            print(
-                f"::warning file={report.file},title=stack {label}::{_escape(warning)}"
-            )
+            print(f"::warning file={report.file},title=stack {label}::{_escape(warning)}")
 
 
 def _label(report: StackReport) -> str:
