@@ -14,13 +14,16 @@ import pytest
 import yaml
 
 from infra.graph import Graph
-from infra.stackfile import ROOT
+from infra.stackfile import ROOT, read_stack_file
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 BIN = Path(sys.executable).parent
 PR = "pull-request.yml"
 DEPLOY = "deploy.yml"
 FAILOVER = "failover.yml"
+# The break-glass job's environment, per stack input (the expression below says the same).
+FAILOVER_ENVIRONMENTS = {"prod": "production", "staging": "staging"}
+FAILOVER_ENVIRONMENT = "${{ inputs.stack == 'prod' && 'production' || 'staging' }}"
 ALL = [PR, DEPLOY, FAILOVER]
 
 
@@ -225,7 +228,18 @@ def test_the_break_glass_failover_is_manual_and_behind_production() -> None:
     assert inputs["execute"] == {**inputs["execute"], "type": "boolean", "default": False}
     assert doc["concurrency"]["group"] == load(DEPLOY)["concurrency"]["group"]
     (job,) = doc["jobs"].values()
-    assert job["environment"] == "production"
+    # prod behind production's reviewers; a staging drill in staging (with staging's role).
+    assert job["environment"] == FAILOVER_ENVIRONMENT
+    # GitHub's `a == b && x || y`: x when the stack is the one named, else y.
+    match = re.fullmatch(
+        r"\$\{\{ inputs\.stack == '(\w+)' && '(\w+)' \|\| '(\w+)' \}\}", job["environment"]
+    )
+    assert match is not None
+    named, then, otherwise = match.groups()
+    for stack in inputs["stack"]["options"]:
+        assert FAILOVER_ENVIRONMENTS[stack] == (then if stack == named else otherwise)
+    assert inputs["stack"]["options"] == list(FAILOVER_ENVIRONMENTS)
+    assert inputs["stack"]["default"] == "prod"
     # Inputs reach the shell as environment variables, never as ${{ }} in a script.
     assert job["env"]["NEW_HOME"] == "${{ inputs.new-home }}"
     for step in steps(job):
@@ -295,3 +309,57 @@ def test_checkouts_do_not_keep_the_token() -> None:
         for job in load(name)["jobs"].values():
             for step in uses(job, "actions/checkout"):
                 assert step["with"]["persist-credentials"] is False
+
+
+def _readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"\n## {title}")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def test_every_variable_and_secret_the_workflows_read_is_in_the_repository_setup() -> None:
+    setup = _readme_section("Repository setup")
+    names = set()
+    for name in ALL:
+        names |= set(
+            re.findall(r"\$\{\{ (?:vars|secrets)\.([A-Z_]+) \}\}", (WORKFLOWS / name).read_text())
+        )
+    assert names >= {"AWS_PREVIEW_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "PULUMI_ACCESS_TOKEN"}
+    for var in sorted(names):
+        assert f"`{var}`" in setup, var
+
+
+def test_the_readme_names_what_the_bootstrap_outputs(bootstrap: Graph) -> None:
+    setup = _readme_section("Repository setup")
+    for output in bootstrap.outputs:
+        if output not in ("repository", "deploy_stacks"):
+            assert f"`{output}" in setup, output
+    deploying = _readme_section("Deploying")
+    assert "pulumi login s3://" in deploying
+    assert f'--secrets-provider "{bootstrap.outputs["secrets_provider"]}"' in deploying
+
+
+def test_the_deploy_jobs_use_the_environments_the_bootstrap_trusts() -> None:
+    """Each job that assumes a deploy role runs in an environment the bootstrap made a role for,
+    and deploys a stack that environment's role may deploy."""
+    from infra.bootstrap_config import parse_bootstrap_config
+    from infra.projects import BOOTSTRAP
+
+    raw, _ = read_stack_file(BOOTSTRAP.default_stack, project=BOOTSTRAP)
+    environments = parse_bootstrap_config(BOOTSTRAP.default_stack, raw).environments
+    seen = set()
+    for name in ALL:
+        for job_name, job in load(name)["jobs"].items():
+            for step in uses(job, "aws-actions/configure-aws-credentials"):
+                if "DEPLOY" not in step["with"]["role-to-assume"]:
+                    assert "environment" not in job, job_name  # the pull_request subject
+                    continue
+                pairs = [(job["environment"], job["env"]["STACK"])]
+                if job["environment"] == FAILOVER_ENVIRONMENT:  # the stack is an input
+                    pairs = [(e, s) for s, e in FAILOVER_ENVIRONMENTS.items()]
+                for env, stack in pairs:
+                    seen.add(env)
+                    assert env in environments, (name, job_name, env)
+                    assert stack in environments[env], (name, job_name, stack)
+    assert seen == {"staging", "production"}
