@@ -490,12 +490,6 @@ def _writes(service: str, scope: Scope) -> list[Statement]:
                 "snapshots in one call, all auto-named: this account's RDS resources; the "
                 "other environments' databases are denied below (ProtectOtherEnvironments)",
             ),
-            # manage_master_user_password: RDS creates the master secret as the caller.
-            statement(
-                "RdsManagedMasterSecret",
-                ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
-                [f"arn:aws:secretsmanager:*:{account}:secret:rds!*"],
-            ),
         ]
     if service == "s3":
         objects = [f"{arn}/*" for arn in ours]
