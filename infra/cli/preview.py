@@ -3,8 +3,9 @@ diff of a pull request.
 
 Without `--base`: synthesize the stack(s) in-process under Pulumi's mock runtime and print what
 they declare (`--project bootstrap`: the bootstrap project's stacks instead of the website's;
-`--format urns`: every URN, one a line, for `pulumi up --target`). With `--base REF`: synthesize the stack(s) at REF (a temporary `git worktree`) and
-in the working tree, in two subprocesses at once, and print what would change, dangers first.
+`--format urns`: every URN, one a line, for `pulumi up --target`). With `--base REF`: synthesize
+the stack(s) at REF (a temporary `git worktree`) and in the working tree, in two subprocesses at
+once, and print what would change, dangers first.
 
 Exit status: 0 done; 2 a stack does not synthesize, or bad arguments; 3 `--fail-on-danger` and a
 danger was found.
@@ -52,10 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  scripts/preview                      # prod, as a tree\n"
             "  scripts/preview staging --graph staging.svg\n"
             "  scripts/preview --base origin/main --all --format markdown\n"
-            "  scripts/preview --base HEAD~1 --fail-on-danger --fail-on-outage
-"
-            "  scripts/preview --project bootstrap   # the CI roles and state backend
-"
+            "  scripts/preview --base HEAD~1 --fail-on-danger --fail-on-outage\n"
+            "  scripts/preview --project bootstrap   # the CI roles and state backend\n"
             "exit status: 0 ok, 2 a stack does not synthesize, 3 --fail-on-danger found one"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

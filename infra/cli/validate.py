@@ -2,8 +2,8 @@
 
 For each `Pulumi.<stack>.yaml` of every project (the website at the repository root, the
 bootstrap in `bootstrap/`; or the project `--project` names, or the stacks named): the config
-validates, the program synthesizes under the mock runtime both as a preview (computed values unknown) and as applied
-(computed values mocked), and the policies pass (`policy.runner.evaluate` on the applied graph:
+validates, the program synthesizes under the mock runtime both as a preview (computed values
+unknown) and as applied (computed values mocked), and the policies pass (`policy.runner.evaluate` on the applied graph:
 mandatory violations fail the stack, advisory ones are warnings). One report line per stack and
 per problem; exit 1 if any stack fails, with the reason.
 """
