@@ -3,11 +3,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STACK ?= prod
+STACK ?=
+PROJECT ?= website
 
 .PHONY: preview test lint validate bench lock venv
-preview: $(VENV)/.installed ## offline preview of a stack (STACK=prod by default)
-	@$(BIN)/python scripts/preview $(STACK)
+preview: $(VENV)/.installed ## offline preview of a stack (STACK=prod by default; PROJECT=bootstrap)
+	@$(BIN)/python scripts/preview --project $(PROJECT) $(STACK)
 
 test: $(VENV)/.installed lint ## lint, type-check, then the test suite
 	$(BIN)/pytest
@@ -17,7 +18,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-validate: $(VENV)/.installed ## config, synthesis and policies of every stack
+validate: $(VENV)/.installed ## config, synthesis and policies of every stack (bootstrap too)
 	$(BIN)/python scripts/validate
 
 bench: $(VENV)/.installed ## synthesis/diff/suite timings (benchmarks/README.md); not a test

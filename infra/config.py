@@ -37,12 +37,12 @@ class ConfigError(RunError):
     A `pulumi.RunError`, so that `pulumi preview`/`up` print the message alone, without the
     Python traceback an unexpected exception gets."""
 
-    def __init__(self, stack: str, problems: list[str]) -> None:
+    def __init__(self, stack: str, problems: list[str], *, file: str | None = None) -> None:
         self.stack = stack
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
-            f"invalid config for stack '{stack}' (Pulumi.{stack}.yaml), "
+            f"invalid config for stack '{stack}' ({file or f'Pulumi.{stack}.yaml'}), "
             f"nothing was declared:\n{lines}"
         )
 
@@ -776,9 +776,10 @@ def _rate_limits(edge: _Reader) -> tuple[RateLimit, ...] | None:
     return tuple(limits) if len(limits) == len(raw) else None
 
 
-def raw_config_from_runtime() -> dict[str, Any]:
-    """The program's raw `python-org:*` config as the Pulumi engine passed it in."""
+def raw_config_from_runtime(namespace: str = NAMESPACE) -> dict[str, Any]:
+    """The program's raw `<namespace>:*` config (`python-org:*` by default) as the Pulumi engine
+    passed it in."""
     from pulumi.runtime import config as runtime_config
 
     merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return {k: v for k, v in merged.items() if k.startswith(f"{NAMESPACE}:")}
+    return {k: v for k, v in merged.items() if k.startswith(f"{namespace}:")}

@@ -10,8 +10,7 @@ from typing import Any
 import yaml
 
 from infra.config import NAMESPACE, SECRET_KEYS, ConfigError, StackConfig, parse_config
-
-ROOT = Path(__file__).resolve().parent.parent
+from infra.projects import ROOT, WEBSITE, Project
 
 # Encrypted values (`secure: v1:...`) cannot be decrypted offline. They are replaced by a
 # placeholder of the right shape, still marked secret, so that the same program runs.
@@ -34,24 +33,31 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def stack_names(root: Path = ROOT) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+def stack_names(root: Path = ROOT, project: Project = WEBSITE) -> list[str]:
+    return project.stack_names(root)
 
 
-def read_stack_file(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
+def read_stack_file(
+    stack: str, root: Path = ROOT, project: Project = WEBSITE
+) -> tuple[dict[str, Any], list[str]]:
     """Return the stack's config as the engine would pass it (`project:key` -> string) and the
     list of secret keys. Raises ConfigError for a missing file, bad YAML or repeated keys."""
-    path = root / f"Pulumi.{stack}.yaml"
+    path = project.directory(root) / f"Pulumi.{stack}.yaml"
+    shown = project.stack_file(stack)
+
+    def error(problem: str) -> ConfigError:
+        return ConfigError(stack, [problem], file=shown)
+
     if not path.is_file():
-        known = ", ".join(stack_names(root)) or "none"
-        raise ConfigError(stack, [f"{path.name} does not exist (stacks here: {known})"])
+        known = ", ".join(project.stack_names(root)) or "none"
+        raise error(f"{shown} does not exist (stacks here: {known})")
     try:
         doc = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(stack, [f"{path.name} is not valid YAML: {exc}"]) from None
+        raise error(f"{shown} is not valid YAML: {exc}") from None
     config = doc.get("config") or {}
     if not isinstance(config, dict):
-        raise ConfigError(stack, [f"{path.name}: 'config' must be a mapping"])
+        raise error(f"{shown}: 'config' must be a mapping")
     raw: dict[str, Any] = {}
     secrets: list[str] = []
     for key, value in config.items():
@@ -76,4 +82,11 @@ def load_stack_config(stack: str, root: Path = ROOT) -> StackConfig:
     return parse_config(stack, raw)
 
 
-__all__ = ["NAMESPACE", "SECRET_KEYS", "load_stack_config", "read_stack_file", "stack_names"]
+__all__ = [
+    "NAMESPACE",
+    "ROOT",
+    "SECRET_KEYS",
+    "load_stack_config",
+    "read_stack_file",
+    "stack_names",
+]

@@ -25,10 +25,11 @@ from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.mocks import MockMonitor, Mocks
 
 from infra.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.projects import WEBSITE, Project
 from infra.stackfile import ROOT, read_stack_file
 
 ACCOUNT_ID = "123456789012"
-PROJECT = "python-org"
+PROJECT = WEBSITE.name
 
 # Cloudflare's published ranges (cloudflare.com/ips), as `getIpRanges` answers them.
 CLOUDFLARE_IPV4 = [
@@ -198,6 +199,19 @@ def _iam_role(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict
     return role, {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", "name": role}
 
 
+def _oidc_provider(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    # IAM names an OIDC provider by its URL without the scheme.
+    host = str(inputs.get("url", "")).removeprefix("https://")
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+    return arn, {"arn": arn}
+
+
+def _iam_policy(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    policy = inputs.get("name") or f"{name}-{_h(name, n=7)}"
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:policy/{policy}"
+    return arn, {"arn": arn, "name": policy}
+
+
 def _instance_profile(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
     prof = inputs.get("name") or f"{name}-{_h(name, n=7)}"
     return prof, {"arn": f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/{prof}", "name": prof}
@@ -243,6 +257,8 @@ _ANSWERS: dict[str, Answer] = {
     "aws:kms/key:Key": _kms_key,
     "aws:iam/role:Role": _iam_role,
     "aws:iam/instanceProfile:InstanceProfile": _instance_profile,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:iam/policy:Policy": _iam_policy,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:secretsmanager/secret:Secret": _secret,
@@ -392,13 +408,14 @@ def _plain_value(value: Any) -> Any:
     return value
 
 
-def _make_monitor(mocks: CloudMocks, stack: str) -> Any:
+def _make_monitor(mocks: CloudMocks, stack: str, project: str) -> Any:
     class RecordingMonitor(MockMonitor):
         """The SDK's mock monitor, also keeping every registration's options."""
 
         def __init__(self) -> None:
             super().__init__(mocks)
             self._stack = stack
+            self._project = project
             self.recorded: dict[str, Resource] = {}
             self.stack_outputs: dict[str, Any] = {}
 
@@ -448,7 +465,7 @@ def _make_monitor(mocks: CloudMocks, stack: str) -> Any:
             qualified = type_
             if parent and "::pulumi:pulumi:Stack::" not in parent:
                 qualified = parent.split("::")[2] + "$" + type_
-            return f"urn:pulumi:{self._stack}::{PROJECT}::{qualified}::{name}"
+            return f"urn:pulumi:{self._stack}::{self._project}::{qualified}::{name}"
 
         def _outputs(self, request: Any, response: Any) -> dict[str, Any]:
             """The mocks' answer; what the provider marks secret stays masked."""
@@ -505,6 +522,7 @@ def synthesize(
     stack: str,
     *,
     preview: bool = False,
+    project: Project = WEBSITE,
     root: Path = ROOT,
     raw_config: Mapping[str, Any] | None = None,
     secret_keys: list[str] | None = None,
@@ -512,9 +530,10 @@ def synthesize(
 ) -> Graph:
     """Run the program for `stack` under the mocks and return what it declared.
 
-    `raw_config` replaces the stack file (tests use it to try variants); `program` replaces
-    `stacks.website.main` (tests use it to build a single component). A ConfigError from the
-    program propagates unchanged."""
+    `project` names the Pulumi project (the website by default; `infra.projects.BOOTSTRAP`):
+    its stack files under `root`, its program, its name in the URNs. `raw_config` replaces the
+    stack file (tests use it to try variants); `program` replaces the project's program (tests
+    use it to build a single component). A ConfigError from the program propagates unchanged."""
     import pulumi
     from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime import settings
@@ -522,21 +541,19 @@ def synthesize(
     from pulumi.runtime.sync_await import _sync_await
 
     if raw_config is None:
-        raw_config, secret_keys = read_stack_file(stack, root)
+        raw_config, secret_keys = read_stack_file(stack, root, project)
     if program is None:
-        from stacks.website import main
-
-        program = main
+        program = project.load_program()
 
     mocks = CloudMocks(preview=preview)
-    monitor = _make_monitor(mocks, stack)
+    monitor = _make_monitor(mocks, stack, project.name)
     settings.ROOT.set(None)
     settings.configure(
         pulumi_mocks.MockSettings(
             monitor=monitor,
             monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
             engine=pulumi_mocks.MockEngine(logging.getLogger("pulumi")),
-            project=PROJECT,
+            project=project.name,
             stack=stack,
             dry_run=preview,
             organization="organization",
@@ -551,7 +568,7 @@ def synthesize(
         pulumi.runtime.set_all_config({}, [])
         settings.ROOT.set(None)
     return Graph(
-        project=PROJECT,
+        project=project.name,
         stack=stack,
         resources=dict(monitor.recorded),
         outputs=monitor.stack_outputs,

@@ -203,6 +203,55 @@ def iam_assume_role_scoped(res: Res) -> Iterator[str]:
             yield f"statement {_sid(statement)} lets anyone assume the role"
 
 
+GITHUB_OIDC = "token.actions.githubusercontent.com"
+
+
+def _federated(statement: dict[str, Any]) -> list[str]:
+    value = statement.get("Principal")
+    return strings(value.get("Federated")) if isinstance(value, dict) else []
+
+
+@rules.resource(
+    "iam-oidc-trust-scoped",
+    MANDATORY,
+    types=(tk.ROLE,),
+    checks="A role trusting GitHub's OIDC provider names one repository's subjects exactly "
+    "(StringEquals on sub and aud = sts.amazonaws.com, no wildcard)",
+    fix='condition the trust on StringEquals {"token.actions.githubusercontent.com:sub": '
+    '"repo:OWNER/NAME:environment:ENV" (or :pull_request), "...:aud": "sts.amazonaws.com"}',
+    sources=(),
+)
+def iam_oidc_trust_scoped(res: Res) -> Iterator[str]:
+    for statement in statements(document(res.props.get("assumeRolePolicy"))):
+        if statement.get("Effect") != "Allow":
+            continue
+        if not any(p.endswith(f"oidc-provider/{GITHUB_OIDC}") for p in _federated(statement)):
+            continue
+        sid = _sid(statement)
+        conditions = statement.get("Condition")
+        conditions = conditions if isinstance(conditions, dict) else {}
+        equals = conditions.get("StringEquals")
+        equals = equals if isinstance(equals, dict) else {}
+        subjects = strings(equals.get(f"{GITHUB_OIDC}:sub"))
+        audiences = strings(equals.get(f"{GITHUB_OIDC}:aud"))
+        for operator, keys in conditions.items():
+            if (
+                operator != "StringEquals"
+                and isinstance(keys, dict)
+                and any(str(k).startswith(GITHUB_OIDC) for k in keys)
+            ):
+                yield f"statement {sid} matches GitHub's claims with {operator}, not StringEquals"
+        if not subjects:
+            yield f"statement {sid} lets any GitHub repository's workflow assume the role (no sub)"
+        for sub in subjects:
+            if any(c in sub for c in "*?"):
+                yield f"statement {sid} trusts the wildcard subject {sub!r}"
+            elif not sub.startswith("repo:") or sub.count(":") < 2:
+                yield f"statement {sid} trusts {sub!r}, not one repository's subject"
+        if audiences != ["sts.amazonaws.com"]:
+            yield f"statement {sid} accepts the audience {audiences or 'any'}"
+
+
 @rules.resource(
     "iam-no-users",
     ADVISORY,

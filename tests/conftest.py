@@ -2,6 +2,7 @@
 
 `prod` / `staging`: computed values answered by the mocks (as after an apply).
 `prod_preview` / `staging_preview`: computed values unknown, as in `pulumi preview`.
+`bootstrap` / `bootstrap_preview`: the bootstrap project's stack (bootstrap/), likewise.
 Synthesis costs about a second per stack after the first imports, so many small tests query
 these graphs; tests that need a variant call `synth_variant` with changed config.
 """
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from infra.graph import Graph
+from infra.projects import BOOTSTRAP
 from infra.stackfile import read_stack_file
 from infra.synth import synthesize
 
@@ -38,6 +40,16 @@ def prod_preview() -> Graph:
 @pytest.fixture(scope="session")
 def staging_preview() -> Graph:
     return synthesize("staging", preview=True)
+
+
+@pytest.fixture(scope="session")
+def bootstrap() -> Graph:
+    return synthesize(BOOTSTRAP.default_stack, project=BOOTSTRAP)
+
+
+@pytest.fixture(scope="session")
+def bootstrap_preview() -> Graph:
+    return synthesize(BOOTSTRAP.default_stack, project=BOOTSTRAP, preview=True)
 
 
 def raw_stack(stack: str) -> dict[str, Any]:

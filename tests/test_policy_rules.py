@@ -656,6 +656,30 @@ CASES = [
             ),
         ),
     ),
+    Case(
+        "iam-oidc-trust-scoped",
+        lambda g: change(
+            g,
+            *ROLE,
+            setter(
+                assumeRolePolicy=policy_doc(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {
+                            "Federated": "arn:aws:iam::123456789012:oidc-provider/"
+                            "token.actions.githubusercontent.com"
+                        },
+                        "Action": "sts:AssumeRoleWithWebIdentity",
+                        "Condition": {
+                            "StringLike": {
+                                "token.actions.githubusercontent.com:sub": "repo:python/*"
+                            }
+                        },
+                    }
+                )
+            ),
+        ),
+    ),
     Case("iam-no-users", lambda g: add(g, tk.USER, "deploy", {"name": "deploy"})),
     Case("cloudflare-ssl-strict", _zone_setting("ssl", "full")),
     Case("cloudflare-min-tls", _zone_setting("min_tls_version", "1.0")),

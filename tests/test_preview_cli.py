@@ -203,3 +203,19 @@ def test_plain_preview_tree_groups_by_region_and_shows_unknown_outputs(
     assert (
         outputs.index("us-east-2:") < outputs.index("eu-west-1:") < outputs.index("ap-southeast-1:")
     )
+
+
+def test_the_bootstrap_project_previews_offline(
+    bootstrap_preview: Graph, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert preview.main(["--project", "bootstrap", "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["stack"] == "account"
+    assert summary["resources"] == sum(1 for r in bootstrap_preview if r.custom)
+    assert preview.main(["--project", "bootstrap", "prod"]) == preview.EXIT_ERROR
+    assert "stacks: account" in capsys.readouterr().err
+
+
+def test_the_bootstrap_is_not_diffed_against_a_revision() -> None:
+    with pytest.raises(SystemExit):
+        preview.main(["--project", "bootstrap", "--base", "HEAD"])

@@ -137,3 +137,33 @@ def test_github_actions_gets_annotations(
     assert validate.main(["--root", str(tmp_path)]) == validate.EXIT_FAILED
     out = capsys.readouterr().out
     assert "::error file=Pulumi.x.yaml,title=stack x::config: python-org:environment" in out
+
+
+def test_the_bootstrap_project_is_validated_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every project's stacks by default; a bootstrap stack file is reported by its path."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    shutil.copy(ROOT / "Pulumi.staging.yaml", tmp_path)
+    (tmp_path / "bootstrap").mkdir()
+    (tmp_path / "bootstrap" / "Pulumi.acct.yaml").write_text(
+        "config:\n"
+        "  python-org-bootstrap:repository: python/*\n"
+        "  python-org-bootstrap:environments: {staging: [staging]}\n"
+        "  python-org-bootstrap:region: us-east-2\n"
+    )
+    assert validate.main(["--root", str(tmp_path), "--project", "bootstrap"]) == 1
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert "staging" not in out.split("FAILED")[0].replace("[staging]", "")  # bootstrap only
+    assert any(line.startswith("bootstrap/acct: FAILED") for line in lines)
+    assert any("config: python-org-bootstrap:repository = 'python/*'" in line for line in lines)
+    assert any(
+        "python-org-bootstrap:environments" in line and "include production" in line
+        for line in lines
+    )
+    assert "::error file=bootstrap/Pulumi.acct.yaml,title=stack bootstrap/acct::config:" in out
+    assert lines[-1] == "FAILED: 1 of 1 stacks (bootstrap/acct)"
+    # A stack name is looked up in each project.
+    assert validate.main(["--root", str(tmp_path), "acct"]) == 1
+    assert "bootstrap/acct: FAILED" in capsys.readouterr().out

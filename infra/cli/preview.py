@@ -2,8 +2,10 @@
 diff of a pull request.
 
 Without `--base`: synthesize the stack(s) in-process under Pulumi's mock runtime and print what
-they declare. With `--base REF`: synthesize the stack(s) at REF (a temporary `git worktree`) and
-in the working tree, in two subprocesses at once, and print what would change, dangers first.
+they declare (`--project bootstrap`: the bootstrap project's stacks instead of the website's;
+`--format urns`: every URN, one a line, for `pulumi up --target`). With `--base REF`: synthesize
+the stack(s) at REF (a temporary `git worktree`) and in the working tree, in two subprocesses at
+once, and print what would change, dangers first.
 
 Exit status: 0 done; 2 a stack does not synthesize, or bad arguments; 3 `--fail-on-danger` and a
 danger was found.
@@ -52,17 +54,28 @@ def build_parser() -> argparse.ArgumentParser:
             "  scripts/preview staging --graph staging.svg\n"
             "  scripts/preview --base origin/main --all --format markdown\n"
             "  scripts/preview --base HEAD~1 --fail-on-danger --fail-on-outage\n"
+            "  scripts/preview --project bootstrap   # the CI roles and state backend\n"
             "exit status: 0 ok, 2 a stack does not synthesize, 3 --fail-on-danger found one"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("stacks", nargs="*", metavar="STACK", help="stack names (default: prod)")
+    parser.add_argument(
+        "stacks", nargs="*", metavar="STACK", help="stack names (default: prod; bootstrap: account)"
+    )
     parser.add_argument("--all", action="store_true", help="every Pulumi.<stack>.yaml")
     parser.add_argument(
+        "--project",
+        choices=("website", "bootstrap"),
+        default="website",
+        help="the Pulumi project: the website (the repository root, default) or the bootstrap "
+        "(bootstrap/: GitHub OIDC, the CI roles, the state backend)",
+    )
+    parser.add_argument(
         "--format",
-        choices=("tree", "markdown", "json"),
+        choices=("tree", "markdown", "json", "urns"),
         default="tree",
-        help="output format (default: tree; markdown is a pull-request comment)",
+        help="output format (default: tree; markdown is a pull-request comment; urns lists "
+        "every resource's URN, for `pulumi up --target`)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="list every resource")
     parser.add_argument(
@@ -105,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--fail-on-danger and --fail-on-outage need --base (dangers are changes)")
     if args.all and args.stacks:
         parser.error("give stack names or --all, not both")
+    if args.base and args.project != "website":
+        parser.error("--base diffs the website's stacks only")
+    if args.base and args.format == "urns":
+        parser.error("--format urns lists one revision's resources: drop --base")
     try:
         status = _diff(args) if args.base else _preview(args)
     except BrokenPipeError:
@@ -122,18 +139,27 @@ def _preview(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from infra import plan
     from infra.config import ConfigError
+    from infra.projects import PROJECTS
     from infra.synth import synthesize
 
-    stacks = stack_names() if args.all else (args.stacks or ["prod"])
+    project = PROJECTS[args.project]
+    known = project.stack_names()
+    stacks = known if args.all else (args.stacks or [project.default_stack])
     graphs = []
     for stack in stacks:
         try:
-            graphs.append(synthesize(stack, preview=not args.mocked_values))
+            graphs.append(synthesize(stack, preview=not args.mocked_values, project=project))
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            if stack not in stack_names():
-                print(f"stacks: {', '.join(stack_names())}", file=sys.stderr)
+            if stack not in known:
+                print(f"stacks: {', '.join(known)}", file=sys.stderr)
             return EXIT_ERROR
+    if args.format == "urns":
+        # Everything the program declares (components and providers too): with the old home
+        # region gone from the config, these are the targets of the runbook's `pulumi up`.
+        for graph in graphs:
+            print("\n".join(sorted(graph.resources)))
+        return 0
     if args.format == "json":
         summaries = [plan.summary(g) for g in graphs]
         print(

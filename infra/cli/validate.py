@@ -1,8 +1,9 @@
 """`scripts/validate`: check every stack the way CI does, offline.
 
-For each `Pulumi.<stack>.yaml` (or the stacks named): the config validates, the program
-synthesizes under the mock runtime both as a preview (computed values unknown) and as applied
-(computed values mocked), and the policies pass (`policy.runner.evaluate` on the applied graph:
+For each `Pulumi.<stack>.yaml` of every project (the website at the repository root, the
+bootstrap in `bootstrap/`; or the project `--project` names, or the stacks named): the config
+validates, the program synthesizes under the mock runtime both as a preview (computed values
+unknown) and as applied (computed values mocked), and the policies pass (`policy.runner.evaluate` on the applied graph:
 mandatory violations fail the stack, advisory ones are warnings). One report line per stack and
 per problem; exit 1 if any stack fails, with the reason.
 """
@@ -22,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from infra.config import ConfigError
 from infra.plan import component_label, short_type
-from infra.stackfile import ROOT, read_stack_file, stack_names
+from infra.projects import PROJECTS, WEBSITE, Project
+from infra.stackfile import ROOT, read_stack_file
 
 if TYPE_CHECKING:
     from infra.graph import Graph
@@ -34,6 +36,7 @@ EXIT_USAGE = 2
 @dataclass
 class StackReport:
     stack: str
+    file: str = ""  # the stack file as people write it (bootstrap/Pulumi.account.yaml)
     problems: list[str] = field(default_factory=list)  # each fails the stack
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -52,7 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
             "policies. Exit status 1 if any stack fails."
         ),
     )
-    parser.add_argument("stacks", nargs="*", metavar="STACK", help="default: every stack file")
+    parser.add_argument(
+        "stacks", nargs="*", metavar="STACK", help="default: every stack file of every project"
+    )
+    parser.add_argument(
+        "--project",
+        choices=sorted(PROJECTS),
+        help="only this project's stacks (default: all; a STACK is looked up in each)",
+    )
     parser.add_argument(
         "--root",
         type=Path,
@@ -65,20 +75,32 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     root: Path = args.root.resolve()
-    stacks = args.stacks or stack_names(root)
-    if not stacks:
+    projects = [PROJECTS[args.project]] if args.project else list(PROJECTS.values())
+    if args.stacks:
+        # A stack belongs to the first project that has its file (the website's otherwise, whose
+        # missing file is then the report).
+        chosen = [
+            (
+                next((p for p in projects if s in p.stack_names(root)), projects[0]),
+                s,
+            )
+            for s in args.stacks
+        ]
+    else:
+        chosen = [(p, s) for p in projects for s in p.stack_names(root)]
+    if not chosen:
         print(f"error: no Pulumi.<stack>.yaml in {root}", file=sys.stderr)
         return EXIT_USAGE
     evaluate = _policy_runner()
-    reports = [validate_stack(stack, root, evaluate) for stack in stacks]
+    reports = [validate_stack(stack, root, evaluate, project) for project, stack in chosen]
     for report in reports:
         _print(report, root)
-    failed = [r.stack for r in reports if not r.ok]
+    failed = [_label(r) for r in reports if not r.ok]
     print()
     if failed:
         print(f"FAILED: {len(failed)} of {len(reports)} stacks ({', '.join(failed)})")
         return EXIT_FAILED
-    print(f"OK: {len(reports)} stacks valid ({', '.join(r.stack for r in reports)})")
+    print(f"OK: {len(reports)} stacks valid ({', '.join(_label(r) for r in reports)})")
     return 0
 
 
@@ -98,15 +120,16 @@ def _policy_runner() -> Evaluate | None:
     return runner
 
 
-def validate_stack(stack: str, root: Path, evaluate: Evaluate | None) -> StackReport:
-    from infra.config import parse_config
+def validate_stack(
+    stack: str, root: Path, evaluate: Evaluate | None, project: Project = WEBSITE
+) -> StackReport:
     from infra.synth import synthesize
 
     started = time.perf_counter()
-    report = StackReport(stack)
+    report = StackReport(stack, file=project.stack_file(stack))
     try:
-        raw, secret_keys = read_stack_file(stack, root)
-        parse_config(stack, raw)
+        raw, secret_keys = read_stack_file(stack, root, project)
+        project.parse_config(stack, raw)
     except ConfigError as exc:
         report.problems += [f"config: {p}" for p in exc.problems]
         report.seconds = time.perf_counter() - started
@@ -117,7 +140,12 @@ def validate_stack(stack: str, root: Path, evaluate: Evaluate | None) -> StackRe
         mode = "preview" if preview else "applied"
         try:
             graph = synthesize(
-                stack, preview=preview, root=root, raw_config=raw, secret_keys=secret_keys
+                stack,
+                preview=preview,
+                project=project,
+                root=root,
+                raw_config=raw,
+                secret_keys=secret_keys,
             )
         except ConfigError as exc:
             report.problems += [f"synthesis ({mode}): {p}" for p in exc.problems]
@@ -184,20 +212,23 @@ def _describe(exc: BaseException) -> str:
 def _print(report: StackReport, root: Path) -> None:
     status = "ok" if report.ok else "FAILED"
     notes = "; ".join(report.notes)
-    print(f"{report.stack}: {status} in {report.seconds:.1f}s" + (f" ({notes})" if notes else ""))
+    label = _label(report)
+    print(f"{label}: {status} in {report.seconds:.1f}s" + (f" ({notes})" if notes else ""))
     annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     for problem in report.problems:
         print(f"  error: {problem}")
         if annotate:
-            print(
-                f"::error file=Pulumi.{report.stack}.yaml,title=stack {report.stack}::{_escape(problem)}"
-            )
+            print(f"::error file={report.file},title=stack {label}::{_escape(problem)}")
     for warning in report.warnings:
         print(f"  warning: {warning}")
         if annotate:
-            print(
-                f"::warning file=Pulumi.{report.stack}.yaml,title=stack {report.stack}::{_escape(warning)}"
-            )
+            print(f"::warning file={report.file},title=stack {label}::{_escape(warning)}")
+
+
+def _label(report: StackReport) -> str:
+    """`prod`; a stack of a project in a subdirectory as `bootstrap/account`."""
+    directory = report.file.rpartition("/")[0]
+    return f"{directory}/{report.stack}" if directory else report.stack
 
 
 def _escape(text: str) -> str:
