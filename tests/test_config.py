@@ -289,6 +289,8 @@ def test_a_stack_name_that_makes_names_too_long_is_refused_for_the_longest_regio
 
     longest = max(aws_regions(), key=len)
     assert all(not name_length_problems(stack, longest) for stack in ("prod", "staging"))
+
+
 def test_a_subdomain_zone_needs_enterprise() -> None:
     """staging.python.org is a zone of its own under python.org: Enterprise-only."""
     raw = copy.deepcopy(raw_stack("staging"))
