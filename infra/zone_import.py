@@ -213,6 +213,17 @@ def plan(want: Wanted, zone: Zone) -> Plan:
             if blocking:
                 continue
         result.created.append(f"{rec.type} {rec.hostname}" + _caa_text(rec.data))
+    # CAA records the stack does not declare at a name it declares CAA for: they would go on
+    # authorizing their CA (a CA takes the union of a name's issue records, RFC 8659).
+    caa_names = {rec.hostname.lower() for rec in want.records if rec.type == "CAA"}
+    for name in sorted(caa_names):
+        for r in by_name.get(name, []):
+            if r.get("type") == "CAA" and str(r.get("id")) not in claimed:
+                result.conflicts.append(
+                    f"{name}: CAA {r.get('content')} (id {r.get('id')}) is not one the stack "
+                    "declares and would go on allowing that CA: delete it, or add the CA to "
+                    "the stack's issuers"
+                )
     for ruleset in want.rulesets:
         entry = zone.entrypoints.get(ruleset.phase)
         if entry is None:

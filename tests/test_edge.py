@@ -231,9 +231,16 @@ def test_without_enterprise_writes_are_redirected_to_the_home_region(
     def business(raw: dict[str, Any]) -> None:
         edge = raw["python-org:edge"]
         edge["plan"] = "business"
+        edge["addOns"] = ["loadBalancing", "advancedCertificateManager"]
         del edge["pathOrigins"], edge["cache"]["staticEdgeTtlSeconds"]
 
     g = synth_variant("prod", business)
+    # With Advanced Certificate Manager the stack's names get their own minimum TLS version
+    # (the shared zone's setting stays its owners').
+    tls = g.of_type("cloudflare:index/hostnameTlsSetting:HostnameTlsSetting")
+    assert {t.inputs["hostname"] for t in tls} == set(g.outputs["edge"]["hostnames"])
+    assert {(t.inputs["settingId"], t.inputs["value"]) for t in tls} == {("min_tls_version", "1.2")}
+    assert g.of_type(SETTING) == []
     assert [r.inputs["phase"] for r in g.of_type(RULESET)].count("http_request_origin") == 0
     writes = _rule(g, "http_request_dynamic_redirect", "writes")
     params = writes["actionParameters"]["fromValue"]

@@ -9,6 +9,7 @@ traffic leaves loopback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -93,9 +94,9 @@ def _page(items: list[dict[str, Any]], page: int, per_page: int) -> dict[str, An
     }
 
 
-@pytest.fixture
-def api() -> Iterator[tuple[FakeCloudflare, str]]:
-    fake = FakeCloudflare()
+@contextlib.contextmanager
+def serve(fake: FakeCloudflare) -> Iterator[str]:
+    """Serve `fake` on 127.0.0.1 (a free port); yields the API base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -122,10 +123,17 @@ def api() -> Iterator[tuple[FakeCloudflare, str]]:
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield fake, f"http://127.0.0.1:{server.server_port}/client/v4"
+        yield f"http://127.0.0.1:{server.server_port}/client/v4"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[FakeCloudflare, str]]:
+    fake = FakeCloudflare()
+    with serve(fake) as url:
+        yield fake, url
 
 
 def _client(url: str) -> Any:
@@ -195,12 +203,14 @@ def test_plan_imports_what_exists_and_reports_what_a_deploy_would_replace(
         "edge-redirects",
         "edge-www.python.org",
     ]
-    # The apex holds A records (Fastly): a CNAME cannot be created next to them.
-    assert len(result.conflicts) == 2
-    assert all(
-        c.startswith("python.org: the stack declares a CNAME but a A record")
-        for c in result.conflicts
-    )
+    # The apex holds A records (Fastly): a CNAME cannot be created next to them. And a CAA
+    # record for a CA the stack does not use would go on authorizing it.
+    apex = [c for c in result.conflicts if c.startswith("python.org: ")]
+    assert len(apex) == 2
+    assert all("declares a CNAME but a A record" in c for c in apex)
+    (caa,) = [c for c in result.conflicts if c.startswith("www.python.org: ")]
+    assert 'CAA 0 issue "globalsign.com"' in caa
+    assert len(result.conflicts) == 3
     # Every existing rule of an adopted phase would be replaced: all three are reported.
     replaced = {(r.phase, r.description) for r in result.replaced_rules}
     assert replaced == {

@@ -36,6 +36,7 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from infra.cloudflare_plans import AddOn
 from infra.config import EdgeConfig, PathOrigin, Steering, WafRuleset, WritePinning
 from infra.geo import by_distance
 from infra.zone_scope import ZoneScope
@@ -165,6 +166,18 @@ class Edge(pulumi.ComponentResource):
             )
         if args.scope.owns_zone:
             self._zone_settings(name, args)
+        elif AddOn.ADVANCED_CERTIFICATE_MANAGER in args.config.add_ons:
+            # The zone's minimum TLS is its owners'; with Advanced Certificate Manager ("Minimum
+            # TLS Version: per-hostname", plans table) the stack's names get their own.
+            for host in args.scope.names:
+                cloudflare.HostnameTlsSetting(
+                    f"{name}-min-tls-{host}",
+                    zone_id=args.zone_id,
+                    hostname=host,
+                    setting_id="min_tls_version",
+                    value=ZONE_SETTINGS["min_tls_version"],
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
         self._redirects(args)
         self._config_rules(args)
         self._origin_rules(args)
