@@ -24,6 +24,9 @@ from typing import Any, TypeVar
 from pulumi.errors import RunError
 
 from infra import naming
+from infra.cloudflare_plans import RATE_LIMIT_PERIODS, AddOn, Plan, PlanLimits, duration
+from infra.cloudflare_plans import limits as plan_limits
+from infra.geo import region_location
 
 NAMESPACE = "python-org"
 SECRET_KEYS = frozenset({"sentryDsn"})
@@ -133,8 +136,8 @@ class CacheConfig:
     """Cloudflare cache rules, TTLs in seconds."""
 
     static_paths: tuple[str, ...]
-    static_edge_ttl: int
-    html_edge_ttl: int
+    # None: the origin's Cache-Control decides (no override, so a 404 is never kept long).
+    static_edge_ttl: int | None
     bypass_paths: tuple[str, ...]
 
 
@@ -146,14 +149,81 @@ class RateLimit:
     mitigation_seconds: int
 
 
+class WritePinning(enum.Enum):
+    """How writes reach the home region, where the database primary is."""
+
+    # An origin rule overrides the DNS record for writes (Enterprise: "Override DNS records").
+    ORIGIN_RULE = "originRule"
+    # Writes are redirected (307, method and body kept) to the home region's own hostname.
+    REDIRECT = "redirect"
+
+
+class WafRuleset(enum.Enum):
+    CLOUDFLARE_MANAGED = "cloudflareManaged"
+    OWASP_CORE = "owaspCore"
+
+
+HSTS_PRELOAD_MIN_AGE = 31536000  # the preload list's minimum max-age (hstspreload.org)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HstsPolicy:
+    max_age: int
+    include_subdomains: bool
+    preload: bool
+
+    def header(self) -> str:
+        """The Strict-Transport-Security value (RFC 6797 section 6.1)."""
+        parts = [f"max-age={self.max_age}"]
+        if self.include_subdomains:
+            parts.append("includeSubDomains")
+        if self.preload:
+            parts.append("preload")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PathOrigin:
+    """Requests under `prefix` go to another origin (e.g. the /ftp/ downloads server)."""
+
+    prefix: str
+    host: str  # a hostname on the same Cloudflare account (a DNS record override)
+    port: int | None  # a destination port override
+    sni: str | None  # the TLS server name to send instead of the request's host
+    edge_ttl: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OriginAuthConfig:
+    """The secret header the edge adds and the load balancers require (docs/edge.md)."""
+
+    header: str
+    active: str  # "a" or "b": the secret the edge sends; the load balancers accept both
+    generations: Mapping[str, int]  # bump one (while the other is active) to rotate it
+
+
 @dataclass(frozen=True, kw_only=True)
 class EdgeConfig:
     zone_id: str | None  # None: looked up by the domain name
+    plan: Plan
+    add_ons: frozenset[AddOn]
+    owns_zone: bool  # zone-wide settings (TLS, DNSSEC) are this stack's to change
     steering: Steering
     pool_regions: Mapping[str, str]  # Cloudflare region code -> AWS region
     cache: CacheConfig
     rate_limits: tuple[RateLimit, ...]
-    hsts_max_age: int
+    hsts: Mapping[str, HstsPolicy]  # public hostname -> its Strict-Transport-Security
+    canonical_hostname: str | None  # the other public hostnames redirect (301) to it
+    path_origins: tuple[PathOrigin, ...]
+    write_pinning: WritePinning
+    waf: tuple[WafRuleset, ...]
+    caa_iodef: str  # where CAs report refused certificate requests (RFC 8659 section 4.4)
+    dnssec: bool
+    origin_auth: OriginAuthConfig
+
+    @property
+    def limits(self) -> PlanLimits:
+        return plan_limits(self.plan)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -377,7 +447,7 @@ def parse_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
     network = _network(top)
     web = _web(top)
     database = _database(top, environment)
-    edge = _edge(top, [r.name for r in regions or ()], home_region, domain)
+    edge = _edge(top, [r.name for r in regions or ()], home_region, domain, hostnames)
     sentry = top.get("sentryDsn", None)
     if sentry is not None and (not isinstance(sentry, str) or not sentry.startswith("https://")):
         top.fail("sentryDsn", sentry, "must be a Sentry DSN (an https:// URL) set as a secret")
@@ -644,7 +714,11 @@ def _database(top: _Reader, environment: Environment | None) -> DatabaseConfig |
 
 
 def _edge(
-    top: _Reader, regions: list[str], home_region: str | None, domain: str | None
+    top: _Reader,
+    regions: list[str],
+    home_region: str | None,
+    domain: str | None,
+    hostnames: tuple[str, ...] | None,
 ) -> EdgeConfig | None:
     s = top.section("edge")
     if s is None:
@@ -652,52 +726,165 @@ def _edge(
     zone_id = s.string(
         "zoneId", None, pattern=r"[0-9a-f]{32}", allowed="a 32-character hex zone id"
     )
+    plan = s.choice("plan", Plan)
+    limits = plan_limits(plan) if plan is not None else None
+    on = f"the {plan.value} plan" if plan is not None else ""
+    add_ons = _add_ons(s)
+    owns_zone = s.boolean("ownsZone", default=False)
+    if add_ons is not None and AddOn.LOAD_BALANCING not in add_ons:
+        s.fail(
+            "addOns",
+            sorted(a.value for a in add_ons),
+            "must include loadBalancing: the stack's load balancers need Cloudflare's Load "
+            "Balancing, a paid add-on on every plan",
+        )
+    if limits is not None and domain is not None and not limits.subdomain_zone:
+        parent = registered_domain(domain)
+        if parent != domain:
+            top.fail(
+                "domain",
+                domain,
+                f"is a subdomain zone (under {parent}), which {on} cannot have: subdomain zone "
+                "setup is Enterprise-only; use the parent zone (edge.ownsZone: false) or "
+                "edge.plan: enterprise",
+            )
     steering = s.choice("steering", Steering, default=Steering.GEO)
-    pool_regions: dict[str, str] | None = None
-    raw_pools = s.get("poolRegions", {} if steering is not Steering.GEO else _MISSING)
-    if raw_pools is not _MISSING:
-        if not isinstance(raw_pools, dict):
-            s.fail("poolRegions", raw_pools, "must map Cloudflare region codes to AWS regions")
-        else:
-            pool_regions = {}
-            for code, region in raw_pools.items():
-                if code not in CLOUDFLARE_REGIONS:
-                    s.fail(
-                        "poolRegions",
-                        code,
-                        f"unknown Cloudflare region (allowed: {', '.join(sorted(CLOUDFLARE_REGIONS))})",
-                    )
-                elif region not in regions:
-                    s.fail(
-                        f"poolRegions.{code}",
-                        region,
-                        f"must be a deployed region ({', '.join(regions) or 'none deployed'})",
-                    )
-                else:
-                    pool_regions[code] = region
-            if len(pool_regions) != len(raw_pools):
-                pool_regions = None
-    cache_cfg = _cache(s)
-    limits = _rate_limits(s)
-    hsts = s.integer("hstsMaxAgeSeconds", 0, 63072000, default=31536000)
+    pool_regions = _pool_regions(s, steering, regions)
+    for region in regions:
+        if region_location(region) is None:
+            top.fail(
+                "regions",
+                region,
+                "has no known location (infra/geo.py), needed to order failover by distance",
+            )
+    cache_cfg = _cache(s, limits)
+    limits_ = _rate_limits(s, limits)
+    hsts = _hsts(s, hostnames, domain, owns_zone)
+    canonical = s.string("canonicalHostname", None, pattern=_HOSTNAME, allowed="a hostname")
+    if canonical is not None and hostnames is not None and canonical not in hostnames:
+        s.fail("canonicalHostname", canonical, f"must be one of hostnames ({', '.join(hostnames)})")
+        canonical = None
+    path_origins = _path_origins(s, limits, hostnames)
+    write = s.choice(
+        "writePinning",
+        WritePinning,
+        default=WritePinning.ORIGIN_RULE
+        if limits is None or limits.origin_dns_override
+        else WritePinning.REDIRECT,
+    )
+    if write is WritePinning.ORIGIN_RULE and limits is not None and not limits.origin_dns_override:
+        s.fail(
+            "writePinning",
+            write.value,
+            f"needs an origin rule that overrides the DNS record, which {on} cannot have "
+            "(Override DNS records is Enterprise-only): use redirect",
+        )
+        write = None
+    waf = _waf(s, limits)
+    iodef = s.string(
+        "caaIodef",
+        pattern=r"(mailto:[^@\s]+@[a-z0-9.-]+\.[a-z]{2,63}|https://[a-z0-9.-]+\.[a-z]{2,63}(/\S*)?)",
+        allowed="a mailto: or https: URL for CAA iodef reports (RFC 8659 section 4.4)",
+    )
+    dnssec = s.boolean("dnssec", default=False)
+    if dnssec and owns_zone is False:
+        s.fail(
+            "dnssec",
+            dnssec,
+            "DNSSEC is zone-wide: only a stack that owns the zone (edge.ownsZone: true) may "
+            "turn it on",
+        )
+        dnssec = None
+    origin_auth = _origin_auth(s)
     s.finish()
     if "zoneId" in s.data and zone_id is None:
         return None
-    if None in (steering, pool_regions, cache_cfg, limits, hsts):
+    values = (plan, add_ons, owns_zone, steering, pool_regions, cache_cfg, limits_, hsts, write)
+    if any(v is None for v in values) or None in (waf, iodef, dnssec, origin_auth, path_origins):
         return None
-    assert steering
+    if "canonicalHostname" in s.data and canonical is None:
+        return None
+    assert plan is not None
+    assert add_ons is not None
+    assert owns_zone is not None
     assert pool_regions is not None
-    assert cache_cfg
-    assert limits is not None
+    assert cache_cfg is not None
+    assert limits_ is not None
     assert hsts is not None
+    assert path_origins is not None
+    assert waf is not None
+    assert iodef is not None
+    assert dnssec is not None
+    assert origin_auth is not None
     return EdgeConfig(
         zone_id=zone_id,
+        plan=plan,
+        add_ons=add_ons,
+        owns_zone=owns_zone,
         steering=steering,
         pool_regions=pool_regions,
         cache=cache_cfg,
-        rate_limits=limits,
-        hsts_max_age=hsts,
+        rate_limits=limits_,
+        hsts=hsts,
+        canonical_hostname=canonical,
+        path_origins=path_origins,
+        write_pinning=write,
+        waf=waf,
+        caa_iodef=iodef,
+        dnssec=dnssec,
+        origin_auth=origin_auth,
     )
+
+
+@cache
+def registered_domain(name: str) -> str:
+    """The registrable domain of `name` by the Public Suffix List (the snapshot that ships with
+    tldextract: no network, no cache files), which is how Cloudflare tells a zone from a
+    subdomain zone."""
+    from tldextract import TLDExtract
+
+    extract = TLDExtract(suffix_list_urls=(), cache_dir=None)
+    return extract(name).top_domain_under_public_suffix or name
+
+
+def _add_ons(s: _Reader) -> frozenset[AddOn] | None:
+    raw = s.str_list("addOns", [])
+    if raw is None:
+        return None
+    known = {a.value: a for a in AddOn}
+    bad = [a for a in raw if a not in known]
+    if bad:
+        s.fail("addOns", bad[0], f"unknown add-on (allowed: {', '.join(sorted(known))})")
+        return None
+    return frozenset(known[a] for a in raw)
+
+
+def _pool_regions(
+    s: _Reader, steering: Steering | None, regions: list[str]
+) -> dict[str, str] | None:
+    raw_pools = s.get("poolRegions", {} if steering is not Steering.GEO else _MISSING)
+    if raw_pools is _MISSING:
+        return None
+    if not isinstance(raw_pools, dict):
+        s.fail("poolRegions", raw_pools, "must map Cloudflare region codes to AWS regions")
+        return None
+    pool_regions: dict[str, str] = {}
+    for code, region in raw_pools.items():
+        if code not in CLOUDFLARE_REGIONS:
+            s.fail(
+                "poolRegions",
+                code,
+                f"unknown Cloudflare region (allowed: {', '.join(sorted(CLOUDFLARE_REGIONS))})",
+            )
+        elif region not in regions:
+            s.fail(
+                f"poolRegions.{code}",
+                region,
+                f"must be a deployed region ({', '.join(regions) or 'none deployed'})",
+            )
+        else:
+            pool_regions[code] = region
+    return pool_regions if len(pool_regions) == len(raw_pools) else None
 
 
 _PATH_PREFIX = r"/[A-Za-z0-9._~/-]*"
@@ -714,28 +901,48 @@ def _paths(reader: _Reader, name: str, default: Any) -> tuple[str, ...] | None:
     return paths
 
 
-def _cache(edge: _Reader) -> CacheConfig | None:
+def _edge_ttl(
+    reader: _Reader, name: str, limits: PlanLimits | None, default: Any = _MISSING
+) -> int | None:
+    """An edge cache TTL: at least the plan's minimum, at most a year."""
+    ttl = reader.integer(name, 1, 31536000, default)
+    if ttl is not None and limits is not None and ttl < limits.min_edge_ttl:
+        reader.fail(
+            name,
+            ttl,
+            f"is below the {limits.plan.value} plan's minimum edge cache TTL "
+            f"({duration(limits.min_edge_ttl)}; 1 second needs business or enterprise)",
+        )
+        return None
+    return ttl
+
+
+def _cache(edge: _Reader, limits: PlanLimits | None) -> CacheConfig | None:
     s = edge.section("cache", {})
     if s is None:
         return None
     static_paths = _paths(s, "staticPaths", ["/static/", "/media/"])
-    bypass = _paths(s, "bypassPaths", ["/admin/", "/accounts/", "/users/"])
-    # Cloudflare edge TTLs: 0 is not a TTL (use bypassPaths), a year is the maximum.
-    static_ttl = s.integer("staticEdgeTtlSeconds", 1, 31536000, default=2592000)
-    html_ttl = s.integer("htmlEdgeTtlSeconds", 1, 31536000, default=300)
+    bypass = _paths(s, "bypassPaths", ["/admin/", "/api/", "/accounts/", "/users/"])
+    # Overriding the origin's TTL would also keep a static file's 404 for that long; exempting
+    # 404s needs Cache by status code, which only Enterprise has. Elsewhere the origin decides.
+    status_ttl = limits is None or limits.status_code_ttl
+    static_ttl = _edge_ttl(s, "staticEdgeTtlSeconds", limits, 2592000 if status_ttl else None)
+    if static_ttl is not None and not status_ttl and limits is not None:
+        s.fail(
+            "staticEdgeTtlSeconds",
+            static_ttl,
+            f"overriding the origin's TTL would cache static 404s too, and keeping them out needs "
+            f"Cache by status code, which the {limits.plan.value} plan cannot have (Enterprise "
+            "only): leave it unset to let the origin's Cache-Control decide",
+        )
+        s.finish()
+        return None
     s.finish()
-    if None in (static_paths, bypass, static_ttl, html_ttl):
+    if None in (static_paths, bypass) or ("staticEdgeTtlSeconds" in s.data and static_ttl is None):
         return None
     assert static_paths is not None
     assert bypass is not None
-    assert static_ttl
-    assert html_ttl
-    return CacheConfig(
-        static_paths=static_paths,
-        static_edge_ttl=static_ttl,
-        html_edge_ttl=html_ttl,
-        bypass_paths=bypass,
-    )
+    return CacheConfig(static_paths=static_paths, static_edge_ttl=static_ttl, bypass_paths=bypass)
 
 
 _DEFAULT_RATE_LIMITS = [
@@ -744,12 +951,32 @@ _DEFAULT_RATE_LIMITS = [
 ]
 
 
-def _rate_limits(edge: _Reader) -> tuple[RateLimit, ...] | None:
+def _rate_limits(edge: _Reader, limits: PlanLimits | None) -> tuple[RateLimit, ...] | None:
     raw = edge.get("rateLimits", _DEFAULT_RATE_LIMITS)
     if not isinstance(raw, list):
         edge.fail("rateLimits", raw, "must be a list of {path, requests, periodSeconds, ...}")
         return None
-    limits: list[RateLimit] = []
+    if limits is not None and raw and not limits.rate_limit_host_field:
+        edge.fail(
+            "rateLimits",
+            raw,
+            f"the {limits.plan.value} plan's rate limiting rules can match the path only, not "
+            "the host, so they cannot be limited to this stack's hostnames in a shared zone "
+            "(pro and above): set rateLimits: []",
+        )
+        return None
+    if limits is not None and len(raw) > limits.rate_limit_rules:
+        edge.fail(
+            "rateLimits",
+            f"{len(raw)} rules",
+            f"the {limits.plan.value} plan allows {limits.rate_limit_rules} rate limiting "
+            f"rule{'s' if limits.rate_limit_rules > 1 else ''}",
+        )
+        return None
+    periods = limits.allowed_periods() if limits else RATE_LIMIT_PERIODS
+    mitigations = limits.allowed_mitigations() if limits else RATE_LIMIT_PERIODS
+    on = f" on the {limits.plan.value} plan" if limits else ""
+    out: list[RateLimit] = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
             edge.fail(f"rateLimits[{i}]", item, "must be a mapping")
@@ -757,15 +984,17 @@ def _rate_limits(edge: _Reader) -> tuple[RateLimit, ...] | None:
         r = _Reader(edge.problems, f"{edge.path}.rateLimits[{i}]", item)
         path = r.string("path", pattern=_PATH_PREFIX, allowed="a URL path prefix")
         requests = r.integer("requests", 1, 1_000_000)
-        # Cloudflare's rate limiting accepts these periods only.
-        period = r.integer("periodSeconds", 10, 3600)
-        if period is not None and period not in (10, 60, 120, 300, 600, 3600):
-            r.fail("periodSeconds", period, "must be one of 10, 60, 120, 300, 600, 3600")
+        period = r.integer("periodSeconds", 10, 86400)
+        if period is not None and period not in periods:
+            r.fail("periodSeconds", period, f"must be one of {_seconds(periods)}{on}")
             period = None
-        mitigation = r.integer("mitigationSeconds", 0, 86400, default=600)
+        mitigation = r.integer("mitigationSeconds", 10, 86400, default=min(600, mitigations[-1]))
+        if mitigation is not None and mitigation not in mitigations:
+            r.fail("mitigationSeconds", mitigation, f"must be one of {_seconds(mitigations)}{on}")
+            mitigation = None
         r.finish()
-        if path and requests and period and mitigation is not None:
-            limits.append(
+        if path and requests and period and mitigation:
+            out.append(
                 RateLimit(
                     path=path,
                     requests=requests,
@@ -773,7 +1002,143 @@ def _rate_limits(edge: _Reader) -> tuple[RateLimit, ...] | None:
                     mitigation_seconds=mitigation,
                 )
             )
-    return tuple(limits) if len(limits) == len(raw) else None
+    return tuple(out) if len(out) == len(raw) else None
+
+
+def _seconds(values: tuple[int, ...]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _hsts(
+    edge: _Reader, hostnames: tuple[str, ...] | None, domain: str | None, owns_zone: bool | None
+) -> dict[str, HstsPolicy] | None:
+    s = edge.section("hsts")
+    if s is None or hostnames is None:
+        return None
+    ok = True
+    policies: dict[str, HstsPolicy] = {}
+    for host in s.data:
+        if host not in hostnames:
+            s.fail(host, s.data[host], f"is not one of hostnames ({', '.join(hostnames)})")
+            ok = False
+    for host in hostnames:
+        entry = s.section(host)
+        if entry is None:
+            ok = False
+            continue
+        # Two years is the longest the preload list asks for; the apex of python.org sends ten.
+        age = entry.integer("maxAgeSeconds", 0, 315360000)
+        subdomains = entry.boolean("includeSubdomains", default=False)
+        preload = entry.boolean("preload", default=False)
+        if preload and age is not None and age < HSTS_PRELOAD_MIN_AGE:
+            entry.fail(
+                "preload",
+                preload,
+                f"needs maxAgeSeconds >= {HSTS_PRELOAD_MIN_AGE} (one year), the preload list's "
+                f"minimum; it is {age}",
+            )
+            preload = None
+        if subdomains and host == domain and not owns_zone:
+            entry.fail(
+                "includeSubdomains",
+                subdomains,
+                f"on the zone apex would force HTTPS on every name under {domain}, most of "
+                "them not this stack's: only a stack that owns the zone (edge.ownsZone: true) "
+                "may set it",
+            )
+            subdomains = None
+        entry.finish()
+        if age is None or subdomains is None or preload is None:
+            ok = False
+            continue
+        policies[host] = HstsPolicy(max_age=age, include_subdomains=subdomains, preload=preload)
+    return policies if ok else None
+
+
+def _path_origins(
+    edge: _Reader, limits: PlanLimits | None, hostnames: tuple[str, ...] | None
+) -> tuple[PathOrigin, ...] | None:
+    s = edge.section("pathOrigins", {})
+    if s is None:
+        return None
+    if s.data and limits is not None and not limits.origin_dns_override:
+        edge.fail(
+            "pathOrigins",
+            s.data,
+            f"sending a path to another origin needs an origin rule that overrides the DNS "
+            f"record, which the {limits.plan.value} plan cannot have (Enterprise only)",
+        )
+        return None
+    out: list[PathOrigin] = []
+    for prefix in s.data:
+        if not re.fullmatch(_PATH_PREFIX, prefix) or not prefix.endswith("/"):
+            s.fail(prefix, s.data[prefix], "must be keyed by a URL path prefix such as /ftp/")
+            continue
+        entry = s.section(prefix)
+        if entry is None:
+            continue
+        host = entry.string(
+            "host", pattern=_HOSTNAME, allowed="a hostname (a DNS record on the same Cloudflare "
+            "account, the origin rule's DNS record override)",
+        )  # fmt: skip
+        if host is not None and hostnames is not None and host in hostnames:
+            entry.fail("host", host, "must be another origin, not one of this stack's hostnames")
+            host = None
+        port = entry.integer("port", 1, 65535, None)
+        sni = entry.string("sni", None, pattern=_HOSTNAME, allowed="a hostname")
+        ttl = _edge_ttl(entry, "edgeTtlSeconds", limits, 2592000)
+        entry.finish()
+        bad = ("port" in entry.data and port is None) or ("sni" in entry.data and sni is None)
+        if host is not None and ttl is not None and not bad:
+            out.append(PathOrigin(prefix=prefix, host=host, port=port, sni=sni, edge_ttl=ttl))
+    return tuple(out) if len(out) == len(s.data) else None
+
+
+def _waf(edge: _Reader, limits: PlanLimits | None) -> tuple[WafRuleset, ...] | None:
+    raw = edge.str_list("waf", [w.value for w in WafRuleset])
+    if raw is None:
+        return None
+    known = {w.value: w for w in WafRuleset}
+    bad = [w for w in raw if w not in known]
+    if bad:
+        edge.fail("waf", bad[0], f"unknown managed ruleset (allowed: {', '.join(known)})")
+        return None
+    if raw and limits is not None and not limits.managed_waf:
+        edge.fail(
+            "waf",
+            raw,
+            f"the {limits.plan.value} plan has neither the Cloudflare Managed nor the OWASP Core "
+            "ruleset (pro and above): set waf: []",
+        )
+        return None
+    return tuple(known[w] for w in raw)
+
+
+def _origin_auth(edge: _Reader) -> OriginAuthConfig | None:
+    s = edge.section("originAuth", {})
+    if s is None:
+        return None
+    # ALB header conditions: names up to 40 characters of RFC 7230 token characters.
+    header = s.string(
+        "header", "X-Python-Org-Edge", pattern=r"[A-Za-z0-9-]{1,40}",
+        allowed="an HTTP header name of up to 40 letters, digits and dashes",
+    )  # fmt: skip
+    if header is not None and header.lower().startswith(("cf-", "x-cf-", "x-forwarded-")):
+        s.fail("header", header, "must not start with cf-, x-cf- or x-forwarded- (Cloudflare's)")
+        header = None
+    active = s.string("active", "a", pattern="[ab]", allowed="a or b")
+    generations: dict[str, int] = {}
+    g = s.section("generations", {"a": 1, "b": 1})
+    if g is not None:
+        for key in ("a", "b"):
+            value = g.integer(key, 1, 1_000_000, default=1)
+            if value is not None:
+                generations[key] = value
+        g.finish()
+    s.finish()
+    if header is None or active is None or len(generations) != 2:
+        return None
+    return OriginAuthConfig(header=header, active=active, generations=generations)
 
 
 def raw_config_from_runtime(namespace: str = NAMESPACE) -> dict[str, Any]:

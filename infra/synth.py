@@ -237,6 +237,22 @@ def _cloudflare(name: str, inputs: dict[str, Any], region: str) -> tuple[str, di
     return _h("cloudflare", name, n=32), {}
 
 
+def _zone_dnssec(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    """A signed zone as Cloudflare answers: ECDSA P-256 (algorithm 13), SHA-256 digest (2)."""
+    digest = _h("ds", name, n=64).upper()
+    key_tag = int(_h("tag", name, n=4), 16)
+    return inputs["zoneId"], {
+        "algorithm": "13",
+        "digestType": "2",
+        "digestAlgorithm": "SHA256",
+        "digest": digest,
+        "keyTag": key_tag,
+        "flags": 257,
+        "ds": f"{_h('zone', n=8)}. 3600 IN DS {key_tag} 13 2 {digest}",
+        "status": "pending",
+    }
+
+
 _ANSWERS: dict[str, Answer] = {
     "aws:ec2/vpc:Vpc": _typed("vpc", "ec2", "vpc"),
     "aws:ec2/subnet:Subnet": _typed("subnet", "ec2", "subnet"),
@@ -263,6 +279,7 @@ _ANSWERS: dict[str, Answer] = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:secretsmanager/secret:Secret": _secret,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "cloudflare:index/zoneDnssec:ZoneDnssec": _zone_dnssec,
 }
 
 

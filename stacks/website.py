@@ -21,10 +21,12 @@ from infra import app_contract, naming
 from infra.components.certificate import SiteCertificate, SiteCertificateArgs
 from infra.components.database import DatabaseCredentials
 from infra.components.dns_validation import DnsValidation, DnsValidationArgs
-from infra.components.edge import ZONE_SETTINGS, Edge, EdgeArgs, Origin
+from infra.components.edge import ZONE_SETTINGS, Edge, EdgeArgs, EdgeSecret, Origin
+from infra.components.origin_auth import OriginSecret, OriginSecretArgs
 from infra.components.region import HomeDatabase, Region, RegionArgs
 from infra.components.replication import MediaReplication, MediaReplicationArgs, ReplicaBucket
 from infra.config import NAMESPACE, StackConfig, parse_config, raw_config_from_runtime
+from infra.zone_scope import ZoneScope
 
 
 def main() -> None:
@@ -82,6 +84,13 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     )
     # Origin lock: the load balancers accept only Cloudflare's published ranges.
     cloudflare_ips = cloudflare.get_ip_ranges_output()
+    # ...and, since every Cloudflare customer sends from those ranges, only requests that carry
+    # this zone's secret header (docs/edge.md).
+    auth = cfg.edge.origin_auth
+    origin_secret = OriginSecret(
+        "origin-secret",
+        OriginSecretArgs(header=auth.header, active=auth.active, generations=auth.generations),
+    )
     app_secret = _app_secret(cfg)
     credentials = _database_credentials(cfg)
 
@@ -101,6 +110,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
                 app_secret=app_secret,
                 database_credentials=credentials,
                 home_database=home,
+                origin_check=origin_secret.check,
             ),
             in_region(r.name),
         )
@@ -130,13 +140,19 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             in_region(cfg.home_region),
         )
 
+    scope = ZoneScope(
+        zone=cfg.domain,
+        hostnames=cfg.hostnames,
+        origin_hostnames=tuple(origin_hosts.values()),
+        owns_zone=cfg.edge.owns_zone,
+    )
     edge = Edge(
         "edge",
         EdgeArgs(
             stack=cfg.stack,
             zone_id=zone.id,
             account_id=zone.account.id,
-            hostnames=cfg.hostnames,
+            scope=scope,
             home_region=cfg.home_region,
             origins=tuple(
                 Origin(
@@ -146,12 +162,9 @@ def build(cfg: StackConfig) -> dict[str, Any]:
                 )
                 for name, region in regions.items()
             ),
-            steering=cfg.edge.steering,
-            pool_regions=cfg.edge.pool_regions,
+            config=cfg.edge,
             health_check_path=cfg.web.health_check_path,
-            cache=cfg.edge.cache,
-            rate_limits=cfg.edge.rate_limits,
-            hsts_max_age=cfg.edge.hsts_max_age,
+            origin_secret=EdgeSecret(header=auth.header, value=origin_secret.active),
         ),
     )
     return {
@@ -162,7 +175,13 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             "pools": {r: p.name for r, p in edge.pools.items()},
             "region_pools": edge.steering_map,
             "fallback_pool": cfg.home_region,
-            "zone_settings": ZONE_SETTINGS,
+            "plan": cfg.edge.plan.value,
+            # What the stack changes zone-wide: nothing unless it owns the zone.
+            "owns_zone": cfg.edge.owns_zone,
+            "zone_settings": ZONE_SETTINGS if cfg.edge.owns_zone else {},
+            "hostnames": list(scope.names),
+            # For the registrar (or the parent zone): the DS record of the signed zone.
+            **({"dnssec_ds": edge.dnssec.ds} if edge.dnssec is not None else {}),
         },
         "home_region": cfg.home_region,
         # The regions in config order, home first: mappings lose their order on the way.

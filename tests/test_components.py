@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import pulumi
 import pulumi_aws as aws
@@ -11,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra import cidr
+from infra import cidr, geo
 from infra.components.assets import Assets, AssetsArgs
 from infra.components.database import (
     Database,
@@ -23,16 +25,13 @@ from infra.components.database import (
 from infra.components.edge import EdgeArgs, Origin, failover_order, write_condition
 from infra.components.network import Network, NetworkArgs
 from infra.components.web import fill_template
-from infra.config import (
-    CacheConfig,
-    DatabaseConfig,
-    NatGateways,
-    RegionConfig,
-    Steering,
-)
+from infra.config import DatabaseConfig, NatGateways, RegionConfig, aws_regions
+from infra.geo import region_location
 from infra.graph import SECRET, Graph
 from infra.naming import base_tags
+from infra.stackfile import load_stack_config
 from infra.synth import synthesize
+from infra.zone_scope import ZoneScope
 
 TAGS = base_tags("unit", "eu-west-1", "staging")
 DB = DatabaseConfig(
@@ -262,38 +261,58 @@ def test_user_data_template_needs_every_value() -> None:
         fill_template("run {{image}} as {{user}}", user="app")
 
 
-CACHE = CacheConfig(
-    static_paths=("/static/",), static_edge_ttl=60, html_edge_ttl=10, bypass_paths=("/admin/",)
-)
-
-
 def test_edge_args_reject_a_home_region_without_origin() -> None:
+    cfg = load_stack_config("prod")
     with pytest.raises(ValueError, match="home region us-east-2 has no origin"):
         EdgeArgs(
             stack="unit",
             zone_id="z",
             account_id="a",
-            hostnames=("python.org",),
+            scope=ZoneScope(
+                zone="python.org",
+                hostnames=("python.org",),
+                origin_hostnames=("origin.python.org",),
+                owns_zone=False,
+            ),
             home_region="us-east-2",
             origins=(Origin(region="eu-west-1", address="lb", hostname="origin.python.org"),),
-            steering=Steering.GEO,
-            pool_regions={},
+            config=replace(cfg.edge, pool_regions={}),
             health_check_path="/",
-            cache=CACHE,
-            rate_limits=(),
-            hsts_max_age=1,
         )
 
 
-def test_failover_order_is_nearest_then_home_then_by_name() -> None:
+def test_failover_order_is_mapped_then_home_then_by_distance_not_name() -> None:
     regions = ["us-east-2", "eu-west-1", "ap-southeast-1", "sa-east-1"]
+    # From Ireland after Ohio: São Paulo (~9,400 km) before Singapore (~11,200 km).
     assert failover_order("eu-west-1", "us-east-2", regions) == [
         "eu-west-1",
         "us-east-2",
+        "sa-east-1",
         "ap-southeast-1",
+    ]
+    # East-coast US fails over to Ireland before Singapore (by name it was the other way).
+    assert failover_order("us-east-2", "us-east-2", regions) == [
+        "us-east-2",
+        "eu-west-1",
+        "sa-east-1",
+        "ap-southeast-1",
+    ]
+    assert failover_order("ap-southeast-1", "us-east-2", [*regions, "ap-northeast-1"]) == [
+        "ap-southeast-1",
+        "us-east-2",
+        "ap-northeast-1",
+        "eu-west-1",
         "sa-east-1",
     ]
-    assert failover_order("us-east-2", "us-east-2", regions)[0:2] == ["us-east-2", "ap-southeast-1"]
+
+
+def test_every_region_botocore_knows_has_a_location() -> None:
+    """So a region added to a stack gets a failover order, not a config error; and no entry of
+    the place table is a typo (each is one botocore names)."""
+    assert {r for r in aws_regions() if region_location(r) is None} == set()
+    named = {re.search(r"\(([^)]+)\)", d).group(1) for d in geo._descriptions().values()}  # type: ignore[union-attr]
+    assert set(geo.PLACES) <= named
+    assert round(geo.distance_km(geo.PLACES["Ohio"], geo.PLACES["Ireland"])) in range(5500, 5800)
 
 
 def test_write_condition_covers_methods_and_paths() -> None:

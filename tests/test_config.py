@@ -74,6 +74,42 @@ def _delete(path: str) -> Edit:
     return edit
 
 
+def _edge(*path: str, value: Any = None, delete: bool = False) -> Edit:
+    """Set (or delete) python-org:edge[path...]; keys may hold dots (hostnames)."""
+
+    def edit(raw: dict[str, Any]) -> None:
+        node = raw["python-org:edge"]
+        for key in path[:-1]:
+            node = node[key]
+        if delete:
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+
+    return edit
+
+
+def _all(*edits: Edit) -> Edit:
+    def edit(raw: dict[str, Any]) -> None:
+        for e in edits:
+            e(raw)
+
+    return edit
+
+
+def _plan(plan: str) -> Edit:
+    """Prod on another plan, without what only Enterprise has (so one problem shows)."""
+    return _all(
+        _edge("plan", value=plan),
+        _edge("pathOrigins", delete=True),
+        _edge("cache", "staticEdgeTtlSeconds", delete=True),
+    )
+
+
+def _limit(**fields: Any) -> dict[str, Any]:
+    return {"path": "/accounts/login/", "requests": 5, "periodSeconds": 60, **fields}
+
+
 def _add_region(name: str, cidr: str, zones: list[str]) -> Edit:
     def edit(raw: dict[str, Any]) -> None:
         raw["python-org:regions"][name] = {"vpcCidr": cidr, "availabilityZones": zones}
@@ -139,18 +175,73 @@ BAD_CONFIG: list[tuple[str, Edit, str, str, str]] = [
      "edge.poolRegions", "'MARS'", "unknown Cloudflare region (allowed: EEU, ENAM"),
     ("pool mapped to undeployed region", _set("edge.poolRegions.WEU", "eu-central-1"),
      "edge.poolRegions.WEU", "'eu-central-1'", "must be a deployed region (us-east-2, eu-west-1, ap-southeast-1)"),
-    ("negative ttl", _set("edge.cache.htmlEdgeTtlSeconds", -5),
-     "edge.cache.htmlEdgeTtlSeconds", "-5", "must be an integer from 1 to 31536000"),
+    ("negative ttl", _set("edge.cache.staticEdgeTtlSeconds", -5),
+     "edge.cache.staticEdgeTtlSeconds", "-5", "must be an integer from 1 to 31536000"),
     ("bad steering", _set("edge.steering", "random"),
      "edge.steering", "'random'", "must be one of geo, dynamic_latency, off"),
-    ("bad rate limit period", _set("edge.rateLimits", [{"path": "/accounts/login/", "requests": 5, "periodSeconds": 7}]),
-     "edge.rateLimits[0].periodSeconds", "7", "must be an integer from 10 to 3600"),
     ("image by tag", _set("web.appImage", "ghcr.io/python/pythondotorg:stable"),
      "web.appImage", "'ghcr.io/python/pythondotorg:stable'", "must be an image pinned by digest"),
     ("image digest too short", _set("web.appImage", "ghcr.io/python/pythondotorg@sha256:abc"),
      "web.appImage", "'ghcr.io/python/pythondotorg@sha256:abc'", "pinned by digest"),
     ("app user generation zero", _set("database.appUserGeneration", 0),
      "database.appUserGeneration", "0", "must be an integer from 1 to 9999"),
+    ("bad rate limit period", _set("edge.rateLimits", [_limit(periodSeconds=7)]),
+     "edge.rateLimits[0].periodSeconds", "7", "must be an integer from 10 to 86400"),
+    # Plans (infra/cloudflare_plans.py): each refusal names the plan and what it allows.
+    ("unknown plan", _edge("plan", value="gold"),
+     "edge.plan", "'gold'", "must be one of free, pro, business, enterprise"),
+    ("no plan", _edge("plan", delete=True), "edge.plan", "", "is missing: it is required"),
+    ("managed WAF on free", _all(_plan("free"), _edge("rateLimits", value=[])),
+     "edge.waf", '["cloudflareManaged", "owaspCore"]', "the free plan has neither the Cloudflare Managed nor the OWASP Core"),
+    ("host-scoped rate limits on free", _all(_plan("free"), _edge("waf", value=[])),
+     "edge.rateLimits", "/accounts/login/", "the free plan's rate limiting rules can match the path only"),
+    ("rate limit period on pro", _all(_plan("pro"), _edge("rateLimits", value=[_limit(periodSeconds=120)])),
+     "edge.rateLimits[0].periodSeconds", "120", "must be one of 10, 15, 20, 30, 40, 45, 60 on the pro plan"),
+    ("unsupported period", _edge("rateLimits", value=[_limit(periodSeconds=100)]),
+     "edge.rateLimits[0].periodSeconds", "100", "must be one of 10, 15, 20, 30, 40, 45, 60, 90, 120"),
+    ("mitigation on pro", _all(_plan("pro"), _edge("rateLimits", value=[_limit(mitigationSeconds=7200)])),
+     "edge.rateLimits[0].mitigationSeconds", "7200", "2400, 3600 on the pro plan"),
+    ("rate limit count on pro", _all(_plan("pro"), _edge("rateLimits", value=[_limit(), _limit(), _limit()])),
+     "edge.rateLimits", "'3 rules'", "the pro plan allows 2 rate limiting rules"),
+    ("edge TTL below the plan's minimum", _all(_plan("pro"), _edge("cache", "staticEdgeTtlSeconds", value=600)),
+     "edge.cache.staticEdgeTtlSeconds", "600", "is below the pro plan's minimum edge cache TTL (1 hour"),
+    ("static TTL override without status code TTLs", _all(_plan("business"), _edge("cache", "staticEdgeTtlSeconds", value=600)),
+     "edge.cache.staticEdgeTtlSeconds", "600", "which the business plan cannot have (Enterprise only)"),
+    ("write pinning by origin rule on business", _all(_plan("business"), _edge("writePinning", value="originRule")),
+     "edge.writePinning", "'originRule'", "Override DNS records is Enterprise-only): use redirect"),
+    ("path origin on business", _all(_plan("business"), _edge("pathOrigins", value={"/ftp/": {"host": "lb.psf.io"}})),
+     "edge.pathOrigins", "lb.psf.io", "the business plan cannot have (Enterprise only)"),
+    ("no Load Balancing add-on", _edge("addOns", value=[]),
+     "edge.addOns", "[]", "must include loadBalancing: the stack's load balancers need Cloudflare's Load Balancing, a paid add-on"),
+    ("unknown add-on", _edge("addOns", value=["loadBalancing", "argo"]),
+     "edge.addOns", "'argo'", "unknown add-on (allowed: advancedCertificateManager, loadBalancing)"),
+    # The rest of the edge.
+    ("path origin that is not a hostname", _edge("pathOrigins", "/ftp/", "host", value="https://lb.psf.io/"),
+     "edge.pathOrigins./ftp/.host", "'https://lb.psf.io/'", "must be a hostname"),
+    ("path origin keyed by no path", _edge("pathOrigins", value={"ftp": {"host": "lb.psf.io"}}),
+     "edge.pathOrigins.ftp", "lb.psf.io", "must be keyed by a URL path prefix such as /ftp/"),
+    ("path origin back to the stack", _edge("pathOrigins", "/ftp/", "host", value="www.python.org"),
+     "edge.pathOrigins./ftp/.host", "'www.python.org'", "must be another origin"),
+    ("CAA contact that is no URL", _edge("caaIodef", value="infrastructure-staff@python.org"),
+     "edge.caaIodef", "'infrastructure-staff@python.org'", "must be a mailto: or https: URL"),
+    ("CAA contact of another scheme", _edge("caaIodef", value="http://python.org/caa"),
+     "edge.caaIodef", "'http://python.org/caa'", "must be a mailto: or https: URL"),
+    ("HSTS for every subdomain from a shared apex", _edge("hsts", "python.org", "includeSubdomains", value=True),
+     "edge.hsts.python.org.includeSubdomains", "true", "only a stack that owns the zone (edge.ownsZone: true) may set it"),
+    ("HSTS preload with a short max-age", _edge("hsts", "www.python.org", "maxAgeSeconds", value=86400),
+     "edge.hsts.www.python.org.preload", "true", "needs maxAgeSeconds >= 31536000 (one year)"),
+    ("HSTS missing for a hostname", _edge("hsts", "www.python.org", delete=True),
+     "edge.hsts.www.python.org", "", "is missing: it is required"),
+    ("HSTS for a foreign hostname", _edge("hsts", "docs.python.org", value={"maxAgeSeconds": 1}),
+     "edge.hsts.docs.python.org", "maxAgeSeconds", "is not one of hostnames (python.org, www.python.org)"),
+    ("DNSSEC in a shared zone", _edge("dnssec", value=True),
+     "edge.dnssec", "true", "DNSSEC is zone-wide: only a stack that owns the zone"),
+    ("canonical hostname not the stack's", _edge("canonicalHostname", value="docs.python.org"),
+     "edge.canonicalHostname", "'docs.python.org'", "must be one of hostnames (python.org, www.python.org)"),
+    ("origin secret header of Cloudflare's", _edge("originAuth", value={"header": "CF-Edge-Secret"}),
+     "edge.originAuth.header", "'CF-Edge-Secret'", "must not start with cf-"),
+    ("origin secret neither a nor b", _edge("originAuth", value={"active": "c"}),
+     "edge.originAuth.active", "'c'", "must be a or b"),
 ]  # fmt: skip
 
 
@@ -198,6 +289,24 @@ def test_a_stack_name_that_makes_names_too_long_is_refused_for_the_longest_regio
 
     longest = max(aws_regions(), key=len)
     assert all(not name_length_problems(stack, longest) for stack in ("prod", "staging"))
+
+
+def test_a_subdomain_zone_needs_enterprise() -> None:
+    """staging.python.org is a zone of its own under python.org: Enterprise-only."""
+    raw = copy.deepcopy(raw_stack("staging"))
+    _edge("plan", value="business")(raw)
+    with pytest.raises(ConfigError) as info:
+        parse_config("staging", encode(raw))
+    (line,) = [p for p in info.value.problems if p.startswith("python-org:domain")]
+    assert "'staging.python.org': is a subdomain zone (under python.org)" in line
+    assert "which the business plan cannot have: subdomain zone setup is Enterprise-only" in line
+
+
+def test_a_stack_that_owns_its_zone_may_send_hsts_for_every_subdomain() -> None:
+    raw = copy.deepcopy(raw_stack("staging"))
+    _edge("hsts", "staging.python.org", "includeSubdomains", value=True)(raw)
+    policy = parse_config("staging", encode(raw)).edge.hsts["staging.python.org"]
+    assert policy.header() == "max-age=86400; includeSubDomains"
 
 
 def test_bad_config_stops_the_program_before_any_resource() -> None:

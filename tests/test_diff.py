@@ -404,7 +404,7 @@ def test_adding_a_region_shows_the_updates_it_causes_in_the_home_region(
     replication = home["s3.BucketReplicationConfig us-east-2-media"]
     assert replication.kind is Kind.UPDATE
     # Lists element by element: the new pool shows where it joins, not as a rewritten list.
-    edge = next(c for c in diff.changes if c.label == "LoadBalancer edge-python.org")
+    edge = next(c for c in diff.changes if c.label == "LoadBalancer edge-www.python.org")
     added = [p for p in edge.properties if p.old is ABSENT]
     assert added
     assert all(re.fullmatch(r"(defaultPools|regionPools\.\w+)\[\d\]", p.path) for p in added)

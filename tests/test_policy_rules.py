@@ -270,7 +270,43 @@ def _untag_environment(inputs: dict[str, Any]) -> None:
 
 
 def _zone_setting(setting: str, value: Any) -> Build:
-    return lambda g: change(g, tk.ZONE_SETTING, f"edge-{setting}", setter(value=value))
+    """Prod does not own its zone (no settings): the violating setting is added to it."""
+
+    def build(g: Graph) -> Graph:
+        zone = g.outputs["edge"]["zone_id"]
+        inputs = {"zoneId": zone, "settingId": setting, "value": value}
+        return add(g, tk.ZONE_SETTING, f"edge-{setting}", inputs)
+
+    return build
+
+
+def _rules(edit: Callable[[list[dict[str, Any]]], None]) -> Edit:
+    def apply(inputs: dict[str, Any]) -> None:
+        edit(inputs["rules"])
+
+    return apply
+
+
+def _ssl_full(rules: list[dict[str, Any]]) -> None:
+    rules[0]["actionParameters"]["ssl"] = "full"
+
+
+def _drop_https_redirect(rules: list[dict[str, Any]]) -> None:
+    rules[:] = [r for r in rules if "not ssl" not in r["expression"]]
+
+
+def _short_preload(rules: list[dict[str, Any]]) -> None:
+    rules[0]["actionParameters"]["headers"]["Strict-Transport-Security"]["value"] = (
+        "max-age=86400; preload"
+    )
+
+
+def _match_everything(rules: list[dict[str, Any]]) -> None:
+    rules[0]["expression"] = "true"
+
+
+def _forward_https(inputs: dict[str, Any]) -> None:
+    inputs["defaultActions"] = [{"type": "forward", "targetGroupArn": "arn:aws:tg"}]
 
 
 CASES = [
@@ -681,22 +717,33 @@ CASES = [
         ),
     ),
     Case("iam-no-users", lambda g: add(g, tk.USER, "deploy", {"name": "deploy"})),
-    Case("cloudflare-ssl-strict", _zone_setting("ssl", "full")),
+    Case(
+        "cloudflare-ssl-strict",
+        lambda g: change(g, tk.RULESET, "edge-config", _rules(_ssl_full)),
+    ),
     Case("cloudflare-min-tls", _zone_setting("min_tls_version", "1.0")),
-    Case("cloudflare-always-use-https", _zone_setting("always_use_https", "off")),
+    Case(
+        "cloudflare-always-use-https",
+        lambda g: change(g, tk.RULESET, "edge-redirects", _rules(_drop_https_redirect)),
+    ),
     Case("cloudflare-tls-1-3", _zone_setting("tls_1_3", "off")),
     Case(
         "cloudflare-hsts",
-        _zone_setting(
-            "security_header",
-            {"strict_transport_security": {"enabled": True, "max_age": 86400, "preload": True}},
-        ),
+        lambda g: change(g, tk.RULESET, "edge-response-headers", _rules(_short_preload)),
     ),
     Case(
         "cloudflare-origin-proxied",
         lambda g: change(g, tk.DNS_RECORD, "edge-python.org", setter(proxied=False)),
     ),
+    Case(
+        "cloudflare-rules-host-scoped",
+        lambda g: change(g, tk.RULESET, "edge-compression", _rules(_match_everything)),
+    ),
     Case("cloudflare-waf-managed", lambda g: remove(g, tk.RULESET, "edge-waf")),
+    Case(
+        "https-listener-requires-edge-secret",
+        lambda g: change(g, tk.LISTENER, f"{HOME}-https", _forward_https),
+    ),
     # --- cloud refusals
     Case(
         "rds-replica-of-managed-password-source",
@@ -1045,6 +1092,8 @@ def test_the_mandatory_rules_the_issue_asks_for_are_mandatory() -> None:
         "stateful-protected",
         "cloudflare-ssl-strict",
         "cloudflare-min-tls",
+        "cloudflare-rules-host-scoped",
+        "https-listener-requires-edge-secret",
     ):
         assert BY_NAME[name].severity == "mandatory", name
 

@@ -166,7 +166,9 @@ def test_https_listener_uses_validated_certificate_and_modern_tls(prod: Graph) -
         assert listener.inputs["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
         assert listener.inputs["certificateArn"].startswith(f"arn:aws:acm:{listener.region}:")
         (action,) = listener.inputs["defaultActions"]
-        assert action["type"] == "forward"
+        # Only requests with the edge's secret are forwarded (tests/test_edge.py).
+        assert action["type"] == "fixed-response"
+        assert action["fixedResponse"]["statusCode"] == "403"
     validations = prod.of_type("aws:acm/certificateValidation:CertificateValidation")
     assert {v.region for v in validations} == set(PROD_REGIONS)
 
@@ -491,14 +493,21 @@ def test_generated_secret_never_appears_in_state_or_outputs(prod: Graph) -> None
     (version, *_) = prod.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     assert version.inputs["secretString"] == SECRET
     passwords = prod.of_type("random:index/randomPassword:RandomPassword")
+    # The Django key, the database's, and the edge's two origin secrets (docs/edge.md).
     assert {p.name for p in passwords} == {
         "django-secret-key",
         "db-master-password",
         "db-app-password",
+        "origin-secret-a",
+        "origin-secret-b",
     }
     assert all(p.outputs["result"] == SECRET for p in passwords)
     assert all(v.inputs["secretString"] == SECRET for v in prod.of_type(SECRET_VERSION))
-    assert not any(p in prod.to_json() for p in mocked_passwords())
+    text = prod.to_json()
+    assert not any(p in text for p in mocked_passwords())
+    for password in passwords:
+        value = synth._random_password(password.name, password.inputs, "")[1]["result"]
+        assert value not in text, password.name
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])

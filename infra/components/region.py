@@ -24,6 +24,7 @@ from infra.components.database import (
     Role,
 )
 from infra.components.network import Network, NetworkArgs
+from infra.components.origin_auth import OriginCheck
 from infra.components.web import DatabaseConnection, WebTier, WebTierArgs
 from infra.config import Environment, RegionConfig, StackConfig
 
@@ -45,6 +46,7 @@ class RegionArgs:
     app_secret: pulumi.Input[str]
     database_credentials: DatabaseCredentials
     home_database: HomeDatabase | None = None  # None in the home region itself
+    origin_check: OriginCheck | None = None  # the edge's proof the listener requires
 
     def __post_init__(self) -> None:
         if self.region.is_home != (self.home_database is None):
@@ -152,6 +154,7 @@ class Region(pulumi.ComponentResource):
                 access_log_bucket=self.access_logs.ready_bucket_name,
                 deletion_protection=cfg.environment is Environment.PRODUCTION,
                 base_tags=base,
+                origin_check=args.origin_check,
             ),
             child,
         )

@@ -27,6 +27,7 @@ import pulumi_aws as aws
 
 from infra import app_contract
 from infra.components.access_logs import ALB_PREFIX
+from infra.components.origin_auth import OriginCheck, admit_edge, https_default_actions
 from infra.config import Architecture, WebConfig
 from infra.naming import tags
 
@@ -73,6 +74,8 @@ class WebTierArgs:
     access_log_bucket: pulumi.Input[str]  # the region's AccessLogs bucket, once writable
     deletion_protection: bool
     base_tags: dict[str, str]
+    # The edge's secret header the HTTPS listener requires (None: it forwards everything).
+    origin_check: OriginCheck | None = None
 
 
 class WebTier(pulumi.ComponentResource):
@@ -217,7 +220,7 @@ class WebTier(pulumi.ComponentResource):
             validation_record_fqdns=args.validation_record_fqdns,
             opts=child,
         )
-        aws.lb.Listener(
+        https = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=self.load_balancer.arn,
             port=HTTPS_PORT,
@@ -225,14 +228,20 @@ class WebTier(pulumi.ComponentResource):
             ssl_policy=TLS_POLICY,
             # The validated ARN: the listener waits until the certificate is issued.
             certificate_arn=validation.certificate_arn,
-            default_actions=[
-                aws.lb.ListenerDefaultActionArgs(
-                    type="forward", target_group_arn=self.target_group.arn
-                )
-            ],
+            default_actions=https_default_actions(self.target_group.arn, args.origin_check),
             tags=t("https"),
             opts=child,
         )
+        if args.origin_check is not None:
+            admit_edge(
+                name,
+                listener_arn=https.arn,
+                target_group_arn=self.target_group.arn,
+                check=args.origin_check,
+                tags=t("from-edge"),
+                parent=self,
+            )
+
         # --- instances -----------------------------------------------------------------------
         app_secret = aws.secretsmanager.Secret(
             f"{name}-app",
