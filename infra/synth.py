@@ -140,6 +140,7 @@ def _load_balancer(name: str, inputs: dict[str, Any], region: str) -> tuple[str,
     arn = _arn("elasticloadbalancing", region, f"loadbalancer/app/{lb_name}/{_h(name, n=16)}")
     return arn, {
         "arn": arn,
+        "arnSuffix": arn.split(":loadbalancer/", 1)[1],
         "dnsName": f"{lb_name}-{_h(name, region, n=10)}.{region}.elb.amazonaws.com",
         "zoneId": "Z" + _h(region, n=13).upper(),
     }
@@ -233,6 +234,21 @@ def _random_password(name: str, inputs: dict[str, Any], region: str) -> tuple[st
     return "none", {"result": result, "bcryptHash": "$2a$10$" + _h(result, n=53)}
 
 
+def _topic(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    arn = _arn("sns", region, inputs.get("name") or f"{name}-{_h(name, n=7)}")
+    return arn, {"arn": arn}
+
+
+def _backup_vault(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    vault = inputs.get("name") or name
+    return vault, {"name": vault, "arn": _arn("backup", region, f"backup-vault:{vault}")}
+
+
+def _backup_plan(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    plan_id = f"{_h(name, region, n=8)}-{_h(name, n=4)}-{_h(region, n=4)}"
+    return plan_id, {"arn": _arn("backup", region, f"backup-plan:{plan_id}"), "version": "1"}
+
+
 def _cloudflare(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
     return _h("cloudflare", name, n=32), {}
 
@@ -262,6 +278,11 @@ _ANSWERS: dict[str, Answer] = {
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:secretsmanager/secret:Secret": _secret,
+    "aws:sns/topic:Topic": _topic,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _named("cloudwatch", "alarm"),
+    "aws:synthetics/canary:Canary": _named("synthetics", "canary"),
+    "aws:backup/vault:Vault": _backup_vault,
+    "aws:backup/plan:Plan": _backup_plan,
     "random:index/randomPassword:RandomPassword": _random_password,
 }
 

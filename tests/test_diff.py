@@ -382,6 +382,8 @@ def test_removing_a_region_deletes_its_resources_and_flags_its_data(
         "ap-southeast-1-db-credentials",  # and of the database credentials
         "ap-southeast-1-access-logs",
         "ap-southeast-1-flow-logs-key",
+        "ap-southeast-1-app-logs-key",
+        "ap-southeast-1-alerts-key",
     }
     # Nothing in the other regions is replaced, and the edge stops sending traffic there.
     assert not [c for c in diff.changes if c.kind is Kind.REPLACE]
