@@ -298,7 +298,9 @@ def test_the_break_glass_deploy_leaves_the_lost_region_alone(staging: Graph) -> 
         if res.parent in order:
             assert order[urn] < order[res.parent], urn
     # staging keeps no copy region once eu-west-1 is its only region.
-    assert "python-org:backup.copyRegion: remove eu-west-1 (no other region is left)" in change.lines
+    assert (
+        "python-org:backup.copyRegion: remove eu-west-1 (no other region is left)" in change.lines
+    )
 
 
 def test_the_config_change_validates_for_every_stack() -> None:
