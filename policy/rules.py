@@ -19,8 +19,8 @@ RULES: tuple[Rule, ...] = (
     *compute.rules.rules,
     *iam.rules.rules,
     *edge.rules.rules,
-    *refusals.rules.rules,
     *oncall.rules.rules,
+    *refusals.rules.rules,
 )
 # The mandatory group whose every rule states what the cloud refuses, with its document.
 CLOUD_REFUSALS: tuple[Rule, ...] = tuple(refusals.rules.rules)

@@ -697,6 +697,26 @@ CASES = [
         lambda g: change(g, tk.DNS_RECORD, "edge-python.org", setter(proxied=False)),
     ),
     Case("cloudflare-waf-managed", lambda g: remove(g, tk.RULESET, "edge-waf")),
+    Case(
+        "sns-topic-cmk",
+        lambda g: change(g, tk.SNS_TOPIC, f"{HOME}-alerts", setter(kmsMasterKeyId="alias/aws/sns")),
+    ),
+    Case(
+        "alarm-notifies",
+        lambda g: change(g, tk.METRIC_ALARM, f"{HOME}-target-5xx-rate", setter(alarmActions=[])),
+    ),
+    Case(
+        "backup-vault-cmk",
+        lambda g: change(g, tk.BACKUP_VAULT, f"{HOME}-backups", unsetter("kmsKeyArn")),
+    ),
+    Case(
+        "backup-vault-force-destroy-off",
+        lambda g: change(g, tk.BACKUP_VAULT, f"{HOME}-backups", setter(forceDestroy=True)),
+    ),
+    Case(
+        "backup-copy-cross-region-in-production",
+        lambda g: change(
+            g, tk.BACKUP_PLAN, f"{HOME}-backup", _nested(("rules", 0, "copyActions"), [])
     # --- cloud refusals
     Case(
         "rds-replica-of-managed-password-source",
