@@ -717,6 +717,8 @@ CASES = [
         "backup-copy-cross-region-in-production",
         lambda g: change(
             g, tk.BACKUP_PLAN, f"{HOME}-backup", _nested(("rules", 0, "copyActions"), [])
+        ),
+    ),
     # --- cloud refusals
     Case(
         "rds-replica-of-managed-password-source",
