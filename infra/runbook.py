@@ -31,7 +31,7 @@ def stateful_by_region(graph: Graph) -> list[tuple[str, str, str]]:
     )
     found: dict[tuple[str, str], set[str]] = {}
     for res in graph:
-        if res.type not in tk.STATEFUL or res.region not in regions:
+        if res.type not in tk.STATEFUL or res.region is None or res.region not in regions:
             continue
         pattern = res.name.replace(res.region, "<region>")
         found.setdefault((short_type(res.type), pattern), set()).add(res.region)

@@ -153,7 +153,7 @@ def test_removing_a_region_deletes_its_replica_only_through_the_explicit_step(
     replica = staging.one(tk.RDS_INSTANCE, "eu-west-1-db")
     assert replica in doomed
     assert replica.inputs["replicateSourceDb"]
-    assert {r.type for r in doomed} == {tk.RDS_INSTANCE, tk.BUCKET, tk.KMS_KEY}
+    assert {r.type for r in doomed} == {tk.RDS_INSTANCE, tk.BUCKET, tk.KMS_KEY, tk.BACKUP_VAULT}
     unguarded = [r.urn for r in doomed if not (r.protect and r.retain_on_delete)]
     assert unguarded == [], "the engine would delete these without an explicit step"
 

@@ -236,9 +236,10 @@ def site() -> Iterator[str]:
 def test_the_canary_script_fails_on_an_error_or_a_slow_answer(site: str) -> None:
     def run(paths: list[str], budget: int) -> str:
         checks = [{"name": p, "url": f"{site}{p}"} for p in paths]
-        return synthetics_canary.run(
+        result: str = synthetics_canary.run(
             {"CANARY_CHECKS": json.dumps(checks), "CANARY_LATENCY_MS": str(budget)}
         )
+        return result
 
     assert run(["/", "/_health/"], 2000) == "2 checks passed"
     with pytest.raises(RuntimeError, match=r"/broken answered 500, not 200"):
@@ -322,6 +323,7 @@ def test_the_backup_plan_copies_to_the_other_regions_vault(graph: Graph) -> None
     vaults = {v.region: v for v in graph.of_type(tk.BACKUP_VAULT)}
     assert set(vaults) == {cfg.home_region, backup.copy_region}
     for vault in vaults.values():
+        assert vault.region is not None
         assert vault.protect
         assert vault.retain_on_delete
         key = next(
