@@ -68,6 +68,8 @@ WEBSITE_SERVICES = frozenset(
     {
         "acm",
         "autoscaling",
+        "backup",
+        "cloudwatch",
         "ec2",
         "elasticloadbalancing",
         "iam",
@@ -76,6 +78,8 @@ WEBSITE_SERVICES = frozenset(
         "rds",
         "s3",
         "secretsmanager",
+        "sns",
+        "synthetics",
     }
 )
 
@@ -84,6 +88,11 @@ WEBSITE_SERVICES = frozenset(
 ATTACHABLE_MANAGED_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+    # The AWS Backup service role (infra/components/backups.py).
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+    "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup",
+    "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore",
 )
 # The services the website's roles are for (EC2 instance profiles, VPC flow logs, RDS Enhanced
 # Monitoring, S3 replication): the only services the deploy role may pass a role to.
@@ -92,6 +101,8 @@ PASSED_TO_SERVICES = (
     "vpc-flow-logs.amazonaws.com",
     "monitoring.rds.amazonaws.com",
     "s3.amazonaws.com",
+    "backup.amazonaws.com",  # the backup plan's selection role
+    "lambda.amazonaws.com",  # a Synthetics canary runs as a Lambda function with its role
 )
 # The website's physical names start with this (infra/naming.py: pyorg-<stack>-<region>...).
 NAME_PREFIX = "pyorg"
@@ -173,6 +184,23 @@ class Scope:
 _READS: dict[str, tuple[str, ...]] = {
     "acm": ("acm:DescribeCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate"),
     "autoscaling": ("autoscaling:Describe*",),
+    "backup": (
+        "backup:DescribeBackupVault",
+        "backup:GetBackupPlan",
+        "backup:GetBackupSelection",
+        "backup:GetBackupVaultAccessPolicy",
+        "backup:GetBackupVaultNotifications",
+        "backup:ListBackupPlans",
+        "backup:ListBackupSelections",
+        "backup:ListBackupVaults",
+        "backup:ListTags",
+    ),
+    "cloudwatch": (
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:GetDashboard",
+        "cloudwatch:ListDashboards",
+        "cloudwatch:ListTagsForResource",
+    ),
     "ec2": ("ec2:Describe*", "ec2:GetLaunchTemplateData", "ec2:GetManagedPrefixListEntries"),
     "elasticloadbalancing": ("elasticloadbalancing:Describe*",),
     "iam": (
@@ -211,6 +239,23 @@ _READS: dict[str, tuple[str, ...]] = {
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetResourcePolicy",
         "secretsmanager:ListSecrets",
+    ),
+    "sns": (
+        "sns:GetSubscriptionAttributes",
+        "sns:GetTopicAttributes",
+        "sns:ListSubscriptionsByTopic",
+        "sns:ListTagsForResource",
+        "sns:ListTopics",
+    ),
+    "synthetics": (
+        "synthetics:DescribeCanaries",
+        "synthetics:DescribeRuntimeVersions",
+        "synthetics:GetCanary",
+        "synthetics:ListTagsForResource",
+        "lambda:GetFunction",
+        "lambda:GetFunctionConfiguration",
+        "lambda:GetLayerVersion",
+        "lambda:GetLayerVersionByArn",
     ),
 }
 
@@ -559,6 +604,113 @@ def _writes(service: str, scope: Scope) -> list[Statement]:
                 "app secret; its SecretVersion reads the value back to compare)",
             ),
         ]
+    ours_prefixed = [f"{NAME_PREFIX}-{stack}-" for stack in scope.stacks]
+    if service == "backup":
+        return [
+            statement(
+                "BackupVaultsAndPlans",
+                [
+                    "backup:CreateBackupVault",
+                    "backup:DeleteBackupVault",
+                    "backup:CreateBackupPlan",
+                    "backup:UpdateBackupPlan",
+                    "backup:DeleteBackupPlan",
+                    "backup:CreateBackupSelection",
+                    "backup:DeleteBackupSelection",
+                    "backup:TagResource",
+                    "backup:UntagResource",
+                ],
+                [
+                    *(f"arn:aws:backup:*:{account}:backup-vault:{p}*" for p in ours_prefixed),
+                    f"arn:aws:backup:*:{account}:backup-plan:*",
+                ],
+                why="backup plan ids are generated (the plan's ARN ends in one), so plans are "
+                "matched as this account's; vaults by the stack's name prefix",
+            ),
+            statement(
+                "BackupVaultStorage",
+                ["backup-storage:MountCapsule"],
+                ["*"],
+                why="CreateBackupVault needs backup-storage:MountCapsule, which has no resource "
+                "type (AWS Backup developer guide, access control: CreateBackupVault)",
+            ),
+        ]
+    if service == "cloudwatch":
+        return [
+            statement(
+                "AlarmsAndDashboards",
+                [
+                    "cloudwatch:PutMetricAlarm",
+                    "cloudwatch:DeleteAlarms",
+                    "cloudwatch:TagResource",
+                    "cloudwatch:UntagResource",
+                    "cloudwatch:PutDashboard",
+                    "cloudwatch:DeleteDashboards",
+                ],
+                [
+                    *(f"arn:aws:cloudwatch:*:{account}:alarm:{p}*" for p in ours_prefixed),
+                    *(
+                        f"arn:aws:cloudwatch::{account}:dashboard/{NAME_PREFIX}-{stack}"
+                        for stack in scope.stacks
+                    ),
+                ],
+            )
+        ]
+    if service == "sns":
+        return [
+            statement(
+                "AlertTopics",
+                [
+                    "sns:CreateTopic",
+                    "sns:DeleteTopic",
+                    "sns:SetTopicAttributes",
+                    "sns:Subscribe",
+                    "sns:Unsubscribe",
+                    "sns:SetSubscriptionAttributes",
+                    "sns:TagResource",
+                    "sns:UntagResource",
+                ],
+                # A subscription's ARN is its topic's ARN and an id: the prefix covers both.
+                [f"arn:aws:sns:*:{account}:{p}*" for p in ours_prefixed],
+            )
+        ]
+    if service == "synthetics":
+        canaries = [f"pyorg-{stack}-" for stack in scope.stacks]
+        return [
+            statement(
+                "Canaries",
+                [
+                    "synthetics:CreateCanary",
+                    "synthetics:UpdateCanary",
+                    "synthetics:DeleteCanary",
+                    "synthetics:StartCanary",
+                    "synthetics:StopCanary",
+                    "synthetics:TagResource",
+                    "synthetics:UntagResource",
+                ],
+                [f"arn:aws:synthetics:*:{account}:canary:{c}*" for c in canaries],
+            ),
+            # CreateCanary builds the canary's Lambda function and layer with the caller's
+            # permissions (CloudWatch user guide, "Required roles and permissions for CloudWatch
+            # canaries"): named cwsyn-<canary>-<id>.
+            statement(
+                "CanaryFunctions",
+                [
+                    "lambda:CreateFunction",
+                    "lambda:UpdateFunctionCode",
+                    "lambda:UpdateFunctionConfiguration",
+                    "lambda:PublishVersion",
+                    "lambda:AddPermission",
+                    "lambda:DeleteFunction",
+                    "lambda:PublishLayerVersion",
+                    "lambda:DeleteLayerVersion",
+                ],
+                [
+                    *(f"arn:aws:lambda:*:{account}:function:cwsyn-{c}*" for c in canaries),
+                    *(f"arn:aws:lambda:*:{account}:layer:cwsyn-{c}*" for c in canaries),
+                ],
+            ),
+        ]
     raise KeyError(
         f"no grants for the IAM service {service!r}: add them to infra/ci_permissions.py"
     )
@@ -629,6 +781,7 @@ def preview_statements(scope: Scope, services: Iterable[str] = WEBSITE_SERVICES)
 DEPLOY_PARTS: dict[str, frozenset[str]] = {
     "network": frozenset({"ec2", "autoscaling", "elasticloadbalancing", "acm", "logs"}),
     "data": frozenset({"rds", "s3", "kms", "secretsmanager", "iam"}),
+    "oncall": frozenset({"backup", "cloudwatch", "sns", "synthetics"}),
 }
 MANAGED_POLICY_LIMIT = 6_144
 

@@ -89,3 +89,41 @@ def tags(base: Mapping[str, str], component: str, name: str, **extra: str) -> di
 
 
 REQUIRED_TAGS = ("project", "stack", "environment", "region", "managed-by")
+
+
+# --- on call: names the runbooks, the dashboard and scripts/restore_drill refer to ----------
+
+_COMPASS = (("north", "n"), ("south", "s"), ("east", "e"), ("west", "w"), ("central", "c"))
+CANARY_NAME_MAX = 21  # CloudWatch Synthetics: the canary's Lambda is cwsyn-<name>-<36-char id>
+
+
+def region_code(region: str) -> str:
+    """A short region code: us-east-2 -> use2, ap-southeast-1 -> apse1, eu-central-1 -> euc1."""
+    area, direction, number = region.split("-")
+    for word, letter in _COMPASS:
+        direction = direction.replace(word, letter)
+    return f"{area}{direction}{number}"
+
+
+def canary_name(stack: str, region: str) -> str:
+    name = f"pyorg-{stack}-{region_code(region)}"
+    if len(name) > CANARY_NAME_MAX:
+        raise ValueError(f"canary name {name!r} is longer than {CANARY_NAME_MAX} characters")
+    return name
+
+
+def app_log_group(stack: str, region: str) -> str:
+    """The application's container logs in a region (CloudWatch Logs)."""
+    return f"/python-org/{stack}/{region}/web"
+
+
+def alerts_topic(stack: str, region: str) -> str:
+    return f"{prefix(stack, region)}-alerts"
+
+
+def backup_vault(stack: str, region: str) -> str:
+    return f"{prefix(stack, region)}-backups"
+
+
+def dashboard(stack: str) -> str:
+    return f"pyorg-{stack}"

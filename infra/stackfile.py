@@ -14,7 +14,10 @@ from infra.projects import ROOT, WEBSITE, Project
 
 # Encrypted values (`secure: v1:...`) cannot be decrypted offline. They are replaced by a
 # placeholder of the right shape, still marked secret, so that the same program runs.
-OFFLINE_SECRET_PLACEHOLDERS = {"sentryDsn": "https://offline-placeholder@sentry.invalid/1"}
+OFFLINE_SECRET_PLACEHOLDERS = {
+    "sentryDsn": "https://offline-placeholder@sentry.invalid/1",
+    "pagingUrl": "https://paging.invalid/offline-placeholder",
+}
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import types
@@ -140,6 +141,7 @@ def _load_balancer(name: str, inputs: dict[str, Any], region: str) -> tuple[str,
     arn = _arn("elasticloadbalancing", region, f"loadbalancer/app/{lb_name}/{_h(name, n=16)}")
     return arn, {
         "arn": arn,
+        "arnSuffix": arn.split(":loadbalancer/", 1)[1],
         "dnsName": f"{lb_name}-{_h(name, region, n=10)}.{region}.elb.amazonaws.com",
         "zoneId": "Z" + _h(region, n=13).upper(),
     }
@@ -233,6 +235,21 @@ def _random_password(name: str, inputs: dict[str, Any], region: str) -> tuple[st
     return "none", {"result": result, "bcryptHash": "$2a$10$" + _h(result, n=53)}
 
 
+def _topic(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    arn = _arn("sns", region, inputs.get("name") or f"{name}-{_h(name, n=7)}")
+    return arn, {"arn": arn}
+
+
+def _backup_vault(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    vault = inputs.get("name") or name
+    return vault, {"name": vault, "arn": _arn("backup", region, f"backup-vault:{vault}")}
+
+
+def _backup_plan(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    plan_id = f"{_h(name, region, n=8)}-{_h(name, n=4)}-{_h(region, n=4)}"
+    return plan_id, {"arn": _arn("backup", region, f"backup-plan:{plan_id}"), "version": "1"}
+
+
 def _cloudflare(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
     return _h("cloudflare", name, n=32), {}
 
@@ -278,6 +295,11 @@ _ANSWERS: dict[str, Answer] = {
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:secretsmanager/secret:Secret": _secret,
+    "aws:sns/topic:Topic": _topic,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _named("cloudwatch", "alarm"),
+    "aws:synthetics/canary:Canary": _named("synthetics", "canary"),
+    "aws:backup/vault:Vault": _backup_vault,
+    "aws:backup/plan:Plan": _backup_plan,
     "random:index/randomPassword:RandomPassword": _random_password,
     "cloudflare:index/zoneDnssec:ZoneDnssec": _zone_dnssec,
 }
@@ -535,6 +557,24 @@ def _linear_output_wait() -> Iterator[None]:
         pulumi_stack.asyncio = original  # type: ignore[attr-defined]
 
 
+@contextlib.contextmanager
+def _no_source_positions() -> Iterator[None]:
+    """Skip the SDK's source positions: every registration walks the Python stack with
+    `traceback.extract_stack()` (which reads each frame's source line) so that the engine can point
+    at the line that declared the resource (pulumi 3.272, `runtime.resource._get_stack_trace`).
+    The mock monitor never shows them; an empty trace is what the SDK sends when it finds no user
+    frame. This harness only, like `_linear_output_wait`."""
+    from pulumi.runtime import resource as pulumi_resource
+    from pulumi.runtime.proto import source_pb2
+
+    original = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = original
+
+
 def synthesize(
     stack: str,
     *,
@@ -578,10 +618,18 @@ def synthesize(
         )
     )
     pulumi.runtime.set_all_config(dict(raw_config), secret_keys or [])
+    # The cyclic garbage collector's full passes walk every object the SDK keeps alive, and cost
+    # about 40% of a synthesis (prod: 1.71 s -> 0.99 s CPU, staging 1.17 s -> 0.62 s); a synthesis
+    # makes few cycles, so the collector is paused for the run and resumed after. This harness
+    # only: the CLI runs the SDK unchanged.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        with _linear_output_wait():
+        with _linear_output_wait(), _no_source_positions():
             _sync_await(run_in_stack(program))
     finally:
+        if collecting:
+            gc.enable()
         pulumi.runtime.set_all_config({}, [])
         settings.ROOT.set(None)
     return Graph(

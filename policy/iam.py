@@ -23,7 +23,19 @@ ADMIN_MANAGED_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAcce
 # AWS-managed policies we attach on purpose: maintained by AWS, no broader than a copy would be.
 # AmazonSSMManagedInstanceCore: Session Manager instead of SSH.
 # AmazonRDSEnhancedMonitoringRole: the service role AWS defines for RDS Enhanced Monitoring.
-ALLOWED_MANAGED_POLICIES = ("AmazonSSMManagedInstanceCore", "AmazonRDSEnhancedMonitoringRole")
+ALLOWED_MANAGED_POLICIES = (
+    "AmazonSSMManagedInstanceCore",
+    "AmazonRDSEnhancedMonitoringRole",
+    # The AWS Backup service role's policies, kept current by AWS as services are added
+    # (docs.aws.amazon.com/aws-backup/latest/devguide/security-iam-awsmanpol.html).
+    "AWSBackupServiceRolePolicyForBackup",
+    "AWSBackupServiceRolePolicyForRestores",
+    "AWSBackupServiceRolePolicyForS3Backup",
+    "AWSBackupServiceRolePolicyForS3Restore",
+)
+# Actions that have no resource types (Service Authorization Reference): "*" is the only
+# Resource they accept, so naming it is not a wildcard grant.
+RESOURCELESS_ACTIONS = frozenset({"s3:ListAllMyBuckets", "cloudwatch:PutMetricData"})
 AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
 
 # Actions that, allowed on every resource, escalate privileges, expose credentials, exfiltrate
@@ -144,7 +156,10 @@ def _scoped(resource: str) -> bool:
     if not resource.startswith("arn:"):
         return False
     head, _, tail = resource.rpartition("/") if "/" in resource else resource.rpartition(":")
-    return tail == "*" and "*" not in head and head.count(":") >= 5
+    # "*" alone, or after a literal name prefix ("cwsyn-<canary>-*": the log groups of one
+    # canary's Lambda, whose name ends in an id AWS picks).
+    prefix = tail.removesuffix("*")
+    return "*" not in prefix and "*" not in head and head.count(":") >= 5
 
 
 @rules.resource(
@@ -159,6 +174,8 @@ def _scoped(resource: str) -> bool:
 def iam_no_wildcard_resources(res: Res) -> Iterator[str]:
     for statement in _allows(res):
         resources = strings(statement.get("Resource"))
+        if resources == ["*"] and set(strings(statement.get("Action"))) <= RESOURCELESS_ACTIONS:
+            continue
         wide = [r for r in resources if not _scoped(r)]
         if wide or "NotResource" in statement:
             yield f"statement {_sid(statement)} applies to {', '.join(wide) or 'NotResource'}"

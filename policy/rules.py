@@ -3,14 +3,14 @@
 One set of rule functions, two runners: `policy.runner.evaluate` (in-process, over the
 synthesized graph: `scripts/validate` and the tests) and `policy/__main__.py` (the Pulumi CLI:
 `pulumi preview --policy-pack policy`). The rule functions live in `storage`, `network`,
-`compute`, `iam` and `edge`; `docs/policies.md` is the table of both lists below.
+`compute`, `iam`, `edge` and `oncall`; `docs/policies.md` is the table of both lists below.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policy import compute, edge, iam, network, refusals, storage
+from policy import compute, edge, iam, network, oncall, refusals, storage
 from policy.framework import ADVISORY, MANDATORY, Rule, Severity
 
 RULES: tuple[Rule, ...] = (
@@ -19,6 +19,7 @@ RULES: tuple[Rule, ...] = (
     *compute.rules.rules,
     *iam.rules.rules,
     *edge.rules.rules,
+    *oncall.rules.rules,
     *refusals.rules.rules,
 )
 # The mandatory group whose every rule states what the cloud refuses, with its document.

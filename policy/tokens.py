@@ -28,6 +28,13 @@ KMS_KEY = "aws:kms/key:Key"
 SM_SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 (a type token)
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
+# On call: alarms, their topics, backups
+SNS_TOPIC = "aws:sns/topic:Topic"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+BACKUP_VAULT = "aws:backup/vault:Vault"
+BACKUP_PLAN = "aws:backup/plan:Plan"
+CANARY = "aws:synthetics/canary:Canary"
+
 # EC2 and VPC
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -90,7 +97,7 @@ STATEFUL = (
     "aws:dynamodb/table:Table",
     "aws:efs/fileSystem:FileSystem",
     "aws:elasticache/replicationGroup:ReplicationGroup",
-    "aws:backup/vault:Vault",
+    BACKUP_VAULT,
 )
 
 # AWS types that take tags: one declared without any fails `required-tags`. (A type missing
@@ -126,6 +133,11 @@ TAGGABLE = (
     SM_SECRET,
     INGRESS_RULE,
     EGRESS_RULE,
+    SNS_TOPIC,
+    METRIC_ALARM,
+    BACKUP_VAULT,
+    BACKUP_PLAN,
+    CANARY,
 )
 
 # pulumi-random

@@ -18,13 +18,24 @@ import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 
 from infra import app_contract, naming
+from infra.aliases import inherited_aliases
+from infra.components import alarms
+from infra.components.alarms import Alarms, AlarmsArgs, ReplicationRule
+from infra.components.backups import BackupPlan, BackupPlanArgs
 from infra.components.certificate import SiteCertificate, SiteCertificateArgs
+from infra.components.dashboard import Dashboard, DashboardArgs, RegionPanel
 from infra.components.database import DatabaseCredentials
 from infra.components.dns_validation import DnsValidation, DnsValidationArgs
 from infra.components.edge import ZONE_SETTINGS, Edge, EdgeArgs, EdgeSecret, Origin
+from infra.components.edge_notifications import EdgeNotifications, EdgeNotificationsArgs
 from infra.components.origin_auth import OriginSecret, OriginSecretArgs
 from infra.components.region import HomeDatabase, Region, RegionArgs
-from infra.components.replication import MediaReplication, MediaReplicationArgs, ReplicaBucket
+from infra.components.replication import (
+    MediaReplication,
+    MediaReplicationArgs,
+    ReplicaBucket,
+    rule_id,
+)
 from infra.config import NAMESPACE, StackConfig, parse_config, raw_config_from_runtime
 from infra.zone_scope import ZoneScope
 
@@ -93,6 +104,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     )
     app_secret = _app_secret(cfg)
     credentials = _database_credentials(cfg)
+    paging_url = _paging_url(cfg)
 
     regions: dict[str, Region] = {}
     home: HomeDatabase | None = None
@@ -111,6 +123,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
                 database_credentials=credentials,
                 home_database=home,
                 origin_check=origin_secret.check,
+                paging_url=paging_url,
             ),
             in_region(r.name),
         )
@@ -167,7 +180,9 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             origin_secret=EdgeSecret(header=auth.header, value=origin_secret.active),
         ),
     )
+    oncall = _oncall(cfg, regions, edge, zone.account.id, paging_url)
     return {
+        "oncall": oncall,
         # What on-call needs at a glance: which pool serves whom, and the zone's TLS posture.
         "edge": {
             "zone_id": zone.id,
@@ -206,6 +221,129 @@ def _database_credentials(cfg: StackConfig) -> DatabaseCredentials:
         app_user=app_contract.app_user(generation),
         app_password=app.result,
     )
+
+
+def _paging_url(cfg: StackConfig) -> pulumi.Output[str] | None:
+    if cfg.oncall.alerts.paging_url is None:
+        return None
+    return pulumi.Config(NAMESPACE).require_secret("pagingUrl")
+
+
+def _oncall(
+    cfg: StackConfig,
+    regions: dict[str, Region],
+    edge: Edge,
+    account_id: pulumi.Input[str],
+    paging_url: pulumi.Output[str] | None,
+) -> dict[str, Any]:
+    """What needs every region first: each region's alarms (media replication's are the home
+    region's), the backup plan in the home region copying to the copy region's vault, the
+    stack's dashboard, and Cloudflare's notifications for the pools."""
+    thresholds = cfg.oncall.alerts.thresholds
+    home = regions[cfg.home_region]
+    media = {name: r.assets.buckets["media"].bucket.bucket for name, r in regions.items()}
+    for r in cfg.regions:
+        region = regions[r.name]
+        specs = [
+            *alarms.web_alarms(
+                thresholds,
+                load_balancer=region.web.load_balancer.arn_suffix,
+                target_group=region.web.target_group.arn_suffix,
+                autoscaling_group=naming.asg_name(cfg.stack, r.name),
+                min_size=cfg.web.min_size,
+            ),
+            *alarms.database_alarms(
+                thresholds,
+                identifier=naming.db_identifier(cfg.stack, r.name),
+                replica=not r.is_home,
+            ),
+            *alarms.canary_alarms(thresholds, canary_name=region.canary.canary.name),
+        ]
+        if r.is_home:
+            specs += alarms.replication_alarms(
+                [
+                    ReplicationRule(
+                        source_bucket=media[r.name],
+                        destination_bucket=media[other],
+                        rule_id=rule_id(other),
+                        destination_region=other,
+                    )
+                    for other in cfg.region_names
+                    if other != r.name
+                ]
+            )
+            assert region.backup_vault is not None
+            specs += alarms.backup_alarms(vault_name=region.backup_vault.vault.name)
+        Alarms(
+            r.name,
+            AlarmsArgs(
+                physical_prefix=naming.prefix(cfg.stack, r.name),
+                topic_arn=region.notifications.topic.arn,
+                runbook_url=cfg.oncall.alerts.runbook_url,
+                specs=specs,
+                base_tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value),
+            ),
+            pulumi.ResourceOptions(parent=region, aliases=inherited_aliases(region, r.name)),
+        )
+
+    backup = cfg.oncall.backup
+    home_vault = home.backup_vault
+    assert home_vault is not None
+    copy_vault = regions[backup.copy_region].backup_vault if backup.copy_region else None
+    BackupPlan(
+        cfg.home_region,
+        BackupPlanArgs(
+            plan_name=naming.backup_vault(cfg.stack, cfg.home_region),
+            vault_name=home_vault.vault.name,
+            copy_vault_arn=copy_vault.vault.arn if copy_vault else None,
+            resources=[
+                home.database.instance.arn,
+                home.assets.buckets["media"].bucket.arn,
+            ],
+            schedule=backup.schedule,
+            retention_days=backup.retention_days,
+            base_tags=naming.base_tags(cfg.stack, cfg.home_region, cfg.environment.value),
+        ),
+        pulumi.ResourceOptions(parent=home, aliases=inherited_aliases(home, cfg.home_region)),
+    )
+    dashboard = Dashboard(
+        cfg.home_region,
+        DashboardArgs(
+            dashboard_name=naming.dashboard(cfg.stack),
+            regions=[
+                RegionPanel(
+                    region=r.name,
+                    load_balancer=regions[r.name].web.load_balancer.arn_suffix,
+                    target_group=regions[r.name].web.target_group.arn_suffix,
+                    autoscaling_group=naming.asg_name(cfg.stack, r.name),
+                    database=naming.db_identifier(cfg.stack, r.name),
+                    replica=not r.is_home,
+                    canary=regions[r.name].canary.canary.name,
+                )
+                for r in cfg.regions
+            ],
+        ),
+        pulumi.ResourceOptions(parent=home),
+    )
+    alerts = cfg.oncall.alerts
+    if alerts.emails or paging_url is not None:
+        EdgeNotifications(
+            "edge",
+            EdgeNotificationsArgs(
+                stack=cfg.stack,
+                account_id=account_id,
+                pools={name: pool.id for name, pool in edge.pools.items()},
+                emails=alerts.emails,
+                paging_url=paging_url,
+            ),
+        )
+    return {
+        "dashboard": dashboard.dashboard.dashboard_name,
+        "alert_topics": {name: r.notifications.topic.arn for name, r in regions.items()},
+        "backup_vaults": {
+            name: r.backup_vault.vault.name for name, r in regions.items() if r.backup_vault
+        },
+    }
 
 
 def _app_secret(cfg: StackConfig) -> pulumi.Output[str]:

@@ -242,6 +242,30 @@ BAD_CONFIG: list[tuple[str, Edit, str, str, str]] = [
      "edge.originAuth.header", "'CF-Edge-Secret'", "must not start with cf-"),
     ("origin secret neither a nor b", _edge("originAuth", value={"active": "c"}),
      "edge.originAuth.active", "'c'", "must be a or b"),
+    ("production tells nobody", _set("alerts.emails", []),
+     "alerts.emails", "[]", "production needs somebody to tell"),
+    ("bad email", _set("alerts.emails", ["infrastructure-staff"]),
+     "alerts.emails", "'infrastructure-staff'", "every entry must be an email address"),
+    ("threshold out of range", _set("alerts.thresholds", {"target5xxPercent": 250}),
+     "alerts.thresholds.target5xxPercent", "250", "must be a number from 0.1 to 100"),
+    ("threshold of the wrong type", _set("alerts.thresholds", {"unhealthyHosts": 1.5}),
+     "alerts.thresholds.unhealthyHosts", "1.5", "must be an integer from 1 to 100"),
+    ("free storage alarm above the storage", _set("alerts.thresholds", {"databaseFreeStorageGb": 100}),
+     "alerts.thresholds.databaseFreeStorageGb", "100", "must be below database.allocatedStorageGb (100)"),
+    ("unknown threshold (typo)", _set("alerts.thresholds", {"replicaLagSecs": 10}),
+     "alerts.thresholds.replicaLagSecs", "10", "unknown key (allowed keys:"),
+    ("runbook url not https", _set("alerts.runbookUrl", "http://example.org/runbook.md"),
+     "alerts.runbookUrl", "'http://example.org/runbook.md'", "must be an https:// URL"),
+    ("log retention not a CloudWatch period", _set("logs.appRetentionDays", 42),
+     "logs.appRetentionDays", "42", "must be a CloudWatch Logs retention period"),
+    ("backup retention short for prod", _set("backup.retentionDays", 3),
+     "backup.retentionDays", "3", "must be from 7 to 3650 when environment is production"),
+    ("backup copy in the home region", _set("backup.copyRegion", "us-east-2"),
+     "backup.copyRegion", "'us-east-2'", "must be a region of the stack other than the home region (eu-west-1, ap-southeast-1)"),
+    ("backup copy in a region not deployed", _set("backup.copyRegion", "us-west-2"),
+     "backup.copyRegion", "'us-west-2'", "must be a region of the stack other than the home region"),
+    ("backup schedule not cron", _set("backup.schedule", "daily"),
+     "backup.schedule", "'daily'", "must be an AWS Backup cron expression"),
 ]  # fmt: skip
 
 
@@ -363,3 +387,29 @@ def test_secure_values_are_secrets_offline(tmp_path: Path) -> None:
     assert cfg.sentry_dsn is not None
     assert str(cfg.sentry_dsn) == "[secret]"
     assert "v1:AAAA" not in repr(cfg)
+
+
+def test_the_paging_url_is_validated_and_never_echoed() -> None:
+    raw = copy.deepcopy(raw_stack("prod"))
+    raw["python-org:pagingUrl"] = "http://events.example/S3cr3tK3y"  # not https
+    with pytest.raises(ConfigError) as info:
+        parse_config("prod", encode(raw))
+    assert "python-org:pagingUrl = [secret]: must be the paging service's https:// endpoint" in str(
+        info.value
+    )
+    assert "S3cr3tK3y" not in str(info.value)
+    # With a good paging URL and no email, production has somebody to tell.
+    raw["python-org:pagingUrl"] = "https://events.example/S3cr3tK3y"
+    raw["python-org:alerts"] = {"emails": []}
+    cfg = parse_config("prod", encode(raw))
+    assert cfg.oncall.alerts.paging_url is not None
+    assert str(cfg.oncall.alerts.paging_url) == "[secret]"
+    assert "S3cr3tK3y" not in repr(cfg)
+
+
+def test_staging_may_tell_nobody_and_defaults_apply() -> None:
+    cfg = load_stack_config("staging")
+    assert cfg.oncall.alerts.emails == ()
+    assert cfg.oncall.alerts.thresholds.replica_lag_seconds == 30
+    assert cfg.oncall.backup.copy_region == "eu-west-1"
+    assert cfg.oncall.logs.app_retention_days == 30

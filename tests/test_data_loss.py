@@ -124,6 +124,10 @@ def drop_region(region: str) -> Callable[[dict[str, Any]], None]:
         del raw["python-org:regions"][region]
         edge = raw["python-org:edge"]
         edge["poolRegions"] = {k: v for k, v in edge["poolRegions"].items() if v != region}
+        # A region that holds the backup copies hands them over (the runbook's step 1).
+        backup = raw["python-org:backup"]
+        if backup.get("copyRegion") == region:
+            del backup["copyRegion"]
 
     return edit
 
@@ -137,14 +141,19 @@ def test_removing_a_region_deletes_its_replica_only_through_the_explicit_step(
     smaller = synth_variant("staging", drop_region("eu-west-1"))
     gone = [staging.get(urn) for urn in sorted(set(staging.resources) - set(smaller.resources))]
     assert gone
-    # Only eu-west-1, its edge entries, and the home region's replication to it.
-    assert all(r.region != "us-east-2" or "MediaReplication" in r.urn for r in gone)
+    # Only eu-west-1, its edge entries, and the home region's replication to it (and its alarm).
+    assert all(
+        r.region != "us-east-2"
+        or "MediaReplication" in r.urn
+        or r.name == "us-east-2-media-replication-failures-eu-west-1"
+        for r in gone
+    ), [r.urn for r in gone if r.region == "us-east-2"]
 
     doomed = [r for r in gone if r.type in tk.STATEFUL]
     replica = staging.one(tk.RDS_INSTANCE, "eu-west-1-db")
     assert replica in doomed
     assert replica.inputs["replicateSourceDb"]
-    assert {r.type for r in doomed} == {tk.RDS_INSTANCE, tk.BUCKET, tk.KMS_KEY}
+    assert {r.type for r in doomed} == {tk.RDS_INSTANCE, tk.BUCKET, tk.KMS_KEY, tk.BACKUP_VAULT}
     unguarded = [r.urn for r in doomed if not (r.protect and r.retain_on_delete)]
     assert unguarded == [], "the engine would delete these without an explicit step"
 

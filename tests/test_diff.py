@@ -382,6 +382,8 @@ def test_removing_a_region_deletes_its_resources_and_flags_its_data(
         "ap-southeast-1-db-credentials",  # and of the database credentials
         "ap-southeast-1-access-logs",
         "ap-southeast-1-flow-logs-key",
+        "ap-southeast-1-app-logs-key",
+        "ap-southeast-1-alerts-key",
     }
     # Nothing in the other regions is replaced, and the edge stops sending traffic there.
     assert not [c for c in diff.changes if c.kind is Kind.REPLACE]
@@ -471,9 +473,16 @@ def test_the_json_form_is_complete(prod_preview: Graph) -> None:
     (stack,) = doc["stacks"]
     # Not the replicas: their kmsKeyId is their own key's, not the primary's.
     assert [d["code"] for d in stack["dangers"]] == ["stateful-replace"]
-    assert stack["summary"]["replace"] == 1
-    assert stack["regions"]["us-east-2"]["replace"] == 1
-    (change,) = [c for c in stack["changes"] if c["kind"] == "replace"]
+    # The database, and the backup selection that names it (its resources force a replacement).
+    assert stack["summary"]["replace"] == 2
+    assert stack["regions"]["us-east-2"]["replace"] == 2
+    (selection,) = [
+        c for c in stack["changes"] if c["kind"] == "replace" and c["name"] == "us-east-2-backup"
+    ]
+    assert selection["why"]["causedBy"] == [prod_preview.one(RDS, "us-east-2-db").urn]
+    (change,) = [
+        c for c in stack["changes"] if c["kind"] == "replace" and c["name"] == "us-east-2-db"
+    ]
     assert change["why"]["replaceReasons"] == ["engine"]
     assert change["properties"] == [
         {"path": "engine", "old": "postgres", "new": "aurora-postgresql", "forcesReplacement": True}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from moto.rds.models import rds_backends
 from infra import naming
 from infra.cli.failover import main
 from infra.config import StackConfig
-from infra.ops.failover import RUNBOOK, Plan, config_change, runbook_steps
+from infra.graph import Graph
+from infra.ops import failover as failover_module
+from infra.ops.failover import RUNBOOK, Plan, break_glass_deploy, config_change, runbook_steps
 from tests.ops_fixtures import (
     FakeClock,
     Hooks,
@@ -24,6 +27,22 @@ from tests.ops_fixtures import (
 )
 
 REPLICA = "pyorg-prod-eu-west-1-db"
+
+
+@pytest.fixture(autouse=True)
+def _reuse_the_session_graphs(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The break-glass deploy synthesizes the stack as it is and as changed; the first is the
+    session's graph already (the suite stays fast), the second is synthesized once."""
+    real = failover_module._synthesized
+
+    def synthesized(stack: str, root: Any, raw: str | None) -> Any:
+        if raw is None and stack in ("prod", "staging"):
+            return request.getfixturevalue(stack)
+        return real(stack, root, raw)
+
+    monkeypatch.setattr(failover_module, "_synthesized", synthesized)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -73,7 +92,7 @@ def test_dry_run_changes_nothing_and_says_what_to_do(
     d = deploy(prod_cfg, web=False, lag={"eu-west-1": 3.0})
     promotions = count_calls(hooks, "before-call.rds.PromoteReadReplica")
 
-    code, out, err = run(capsys, "eu-west-1")
+    code, out, err = run(capsys, "--new-home", "eu-west-1")
 
     assert code == 0, err
     assert promotions == []
@@ -93,9 +112,20 @@ def test_dry_run_changes_nothing_and_says_what_to_do(
     assert "  python-org:regions: remove us-east-2 (re-add it later as a new replica" in out
     assert "  python-org:edge.poolRegions: ENAM, NSAM, SSAM, WNAM: us-east-2 -> eu-west-1" in lines
     assert "would not validate" not in out
-    assert "  3. Promote: scripts/failover prod eu-west-1 --execute." in lines
-    assert "  4. Change Pulumi.prod.yaml as the script prints." in lines
-    assert "<" not in out.split("Runbook (docs/runbook-regional-failover.md):")[1]
+    assert "  3. Promote: scripts/failover prod --new-home eu-west-1 --execute." in lines
+    assert "  4. Change Pulumi.prod.yaml as the script prints, on a branch." in lines
+    runbook = out.split("Runbook (docs/runbook-regional-failover.md):")[1].split("Step 5")[0]
+    assert "<" not in runbook
+    # The break-glass deploy: the exact targeted preview/up, and what leaves the state.
+    assert "  python-org:backup.copyRegion: eu-west-1 -> ap-southeast-1" in lines
+    step5 = out.split("Step 5, the targeted deploy")[1]
+    targets = re.findall(r"--target '([^']+)'", step5)
+    assert targets, step5[:400]
+    assert lines[lines.index(next(x for x in lines if "Step 5, the targeted" in x)) + 1] == (
+        "  pulumi preview --stack prod --policy-pack policy \\"
+    )
+    deletes = re.findall(r"pulumi state delete --stack prod --force --yes '([^']+)'", step5)
+    assert deletes
 
 
 def test_execute_promotes_and_waits_until_it_is_a_primary(
@@ -104,7 +134,7 @@ def test_execute_promotes_and_waits_until_it_is_a_primary(
     d = deploy(prod_cfg, web=False)
     hooks.on("after-call.rds.DescribeDBInstances", promotion_completes(after_polls=2))
 
-    code, out, err = run(capsys, "eu-west-1", "--execute", "--poll-interval", "30")
+    code, out, err = run(capsys, "--new-home", "eu-west-1", "--execute", "--poll-interval", "30")
 
     assert code == 0, err
     assert not moto_instance("eu-west-1", REPLICA).is_replica
@@ -118,7 +148,7 @@ def test_execute_promotes_and_waits_until_it_is_a_primary(
     ]
     assert mocked.sleeps == [30, 30]
     # The replica is no longer one: a second run refuses.
-    code, _, err = run(capsys, "eu-west-1", "--execute")
+    code, _, err = run(capsys, "--new-home", "eu-west-1", "--execute")
     assert code == 1
     assert "is not a read replica (already promoted?)" in err
 
@@ -130,7 +160,7 @@ def test_promotion_that_does_not_finish_times_out(
     hooks.on("after-call.rds.DescribeDBInstances", promotion_completes(after_polls=1000))
 
     code, out, err = run(
-        capsys, "eu-west-1", "--execute", "--timeout", "300", "--poll-interval", "60"
+        capsys, "--new-home", "eu-west-1", "--execute", "--timeout", "300", "--poll-interval", "60"
     )
 
     assert code == 1
@@ -172,7 +202,7 @@ def test_refuses_a_region_without_a_replica(
 ) -> None:
     deploy(prod_cfg, web=False, replicas=replicas)
 
-    code, out, err = run(capsys, region, "--execute")
+    code, out, err = run(capsys, "--new-home", region, "--execute")
 
     assert code == 1
     assert out == ""
@@ -192,7 +222,7 @@ def test_refuses_a_standalone_instance(
         MasterUserPassword="not-a-secret",
     )
 
-    code, _, err = run(capsys, "eu-west-1", "--execute")
+    code, _, err = run(capsys, "--new-home", "eu-west-1", "--execute")
 
     assert code == 1
     assert err.strip() == (
@@ -204,7 +234,7 @@ def test_refuses_a_standalone_instance(
 def test_unknown_region_is_a_usage_error(
     prod_cfg: StackConfig, mocked: FakeClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, "us-west-2")
+    code, out, err = run(capsys, "--new-home", "us-west-2")
 
     assert code == 2
     assert out == ""
@@ -222,7 +252,7 @@ def test_home_region_down_still_fails_over(
     attempts: list[str] = []
     hooks.on("before-send", region_down("us-east-2", attempts), first=True)
 
-    code, out, err = run(capsys, "eu-west-1", "--execute")
+    code, out, err = run(capsys, "--new-home", "eu-west-1", "--execute")
 
     assert code == 0, err
     assert not moto_instance("eu-west-1", REPLICA).is_replica
@@ -230,6 +260,47 @@ def test_home_region_down_still_fails_over(
     assert "WARNING" not in out
     assert "replica lag  unknown (no ReplicaLag datapoint in the last 10 minutes)" in out
     assert attempts  # the old primary was asked, and did not answer
+
+
+def test_the_region_is_named_as_the_new_home_region(
+    mocked: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The old interface (`scripts/failover prod eu-west-1`) read as "eu-west-1 is lost"."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["prod", "eu-west-1"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "the following arguments are required: --new-home" in err
+    with pytest.raises(SystemExit):
+        main(["prod", "eu-west-1", "--new-home", "eu-west-1"])
+    err = capsys.readouterr().err
+    assert "unexpected argument 'eu-west-1': name the region that takes over with --new-home" in err
+
+
+def test_the_break_glass_deploy_leaves_the_lost_region_alone(staging: Graph) -> None:
+    """Targets: the changed program, plus the edge entries of the lost region (to delete them);
+    never a resource of the lost region, which leaves the state instead, its data first."""
+    change = config_change("staging", "eu-west-1")
+    deploy = break_glass_deploy("staging", "us-east-2", change)
+    old_home = {r.urn for r in staging if r.custom and r.region == "us-east-2"}
+    assert old_home
+    assert not old_home & set(deploy.targets)
+    assert old_home <= set(deploy.state_only)
+    # The lost region's pool and its origin record are targeted: the deploy deletes them.
+    pool = staging.one("cloudflare:index/loadBalancerPool:LoadBalancerPool", "edge-us-east-2")
+    assert pool.urn in deploy.targets
+    # The promoted replica is targeted (it becomes the primary), under its unchanged URN.
+    assert staging.one("aws:rds/instance:Instance", "eu-west-1-db").urn in deploy.targets
+    # Children leave the state before their parents; the region's component and provider last.
+    order = {urn: i for i, urn in enumerate(deploy.state_only)}
+    for urn in deploy.state_only:
+        res = staging.get(urn)
+        if res.parent in order:
+            assert order[urn] < order[res.parent], urn
+    # staging keeps no copy region once eu-west-1 is its only region.
+    assert (
+        "python-org:backup.copyRegion: remove eu-west-1 (no other region is left)" in change.lines
+    )
 
 
 def test_the_config_change_validates_for_every_stack() -> None:
@@ -259,7 +330,7 @@ def test_runbook_steps_come_from_the_runbook() -> None:
     text = RUNBOOK.read_text()
     assert len(steps) == text.split("## Steps", 1)[1].count("**\n")
     assert [s.split(".", 1)[0] for s in steps] == [str(n) for n in range(1, len(steps) + 1)]
-    assert steps[1] == "2. Dry run: scripts/failover prod eu-west-1."
+    assert steps[1] == "2. Dry run: scripts/failover prod --new-home eu-west-1."
     assert all("<" not in s for s in steps)
     for heading in (
         "### RPO",

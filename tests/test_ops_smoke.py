@@ -253,7 +253,7 @@ Main = Callable[[list[str] | None], int]
 SCRIPTS: dict[str, tuple[Main, list[str]]] = {
     "snapshot_db": (snapshot_db.main, ["prod"]),
     "smoke_test": (smoke_test.main, ["prod"]),
-    "failover": (failover.main, ["prod", "eu-west-1"]),
+    "failover": (failover.main, ["prod", "--new-home", "eu-west-1"]),
 }
 
 

@@ -744,6 +744,28 @@ CASES = [
         "https-listener-requires-edge-secret",
         lambda g: change(g, tk.LISTENER, f"{HOME}-https", _forward_https),
     ),
+    Case(
+        "sns-topic-cmk",
+        lambda g: change(g, tk.SNS_TOPIC, f"{HOME}-alerts", setter(kmsMasterKeyId="alias/aws/sns")),
+    ),
+    Case(
+        "alarm-notifies",
+        lambda g: change(g, tk.METRIC_ALARM, f"{HOME}-target-5xx-rate", setter(alarmActions=[])),
+    ),
+    Case(
+        "backup-vault-cmk",
+        lambda g: change(g, tk.BACKUP_VAULT, f"{HOME}-backups", unsetter("kmsKeyArn")),
+    ),
+    Case(
+        "backup-vault-force-destroy-off",
+        lambda g: change(g, tk.BACKUP_VAULT, f"{HOME}-backups", setter(forceDestroy=True)),
+    ),
+    Case(
+        "backup-copy-cross-region-in-production",
+        lambda g: change(
+            g, tk.BACKUP_PLAN, f"{HOME}-backup", _nested(("rules", 0, "copyActions"), [])
+        ),
+    ),
     # --- cloud refusals
     Case(
         "rds-replica-of-managed-password-source",

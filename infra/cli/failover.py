@@ -1,8 +1,13 @@
-"""`scripts/failover`: promote a region's read replica to the stack's primary."""
+"""`scripts/failover STACK --new-home REGION`: make REGION the home region of STACK.
+
+REGION is the region that takes over (its read replica becomes the primary), never the region
+that was lost: that one is the stack's current homeRegion.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import textwrap
 
 from infra.config import StackConfig
@@ -18,13 +23,23 @@ WIDTH = 100
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.parser(
         "scripts/failover",
-        "Regional failover: promote the read replica of REGION to a standalone primary. A dry "
-        "run unless --execute is given; refuses when REGION has no replica. Prints what it "
-        "found (replica, its lag: the writes a promotion now would lose, the old primary), "
-        "then the config change to make next and the runbook's steps "
-        "(docs/runbook-regional-failover.md).",
+        "Regional failover: make REGION (--new-home) the stack's home region by promoting its "
+        "read replica to a standalone primary. The lost region is the stack's current "
+        "homeRegion. A dry run unless --execute is given; refuses when REGION has no replica. "
+        "Prints what it found (replica, its lag: the writes a promotion now would lose, the old "
+        "primary), the config change to make next, the runbook's steps "
+        "(docs/runbook-regional-failover.md) and the exact targeted `pulumi up` of the "
+        "break-glass deploy.",
     )
-    parser.add_argument("region", help="the region whose replica becomes the primary")
+    parser.add_argument(
+        "--new-home",
+        metavar="REGION",
+        required=True,
+        help="the region that becomes the home region (its replica is promoted)",
+    )
+    # The old interface took the region as a positional argument, which read as "the region
+    # that is lost": refuse it with an explanation instead of guessing.
+    parser.add_argument("old_positional", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument(
         "--execute",
         action="store_true",
@@ -35,10 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.old_positional is not None:
+        parser.error(
+            f"unexpected argument {args.old_positional!r}: name the region that takes over with "
+            f"--new-home REGION (the region that was lost is the stack's current homeRegion)"
+        )
 
     def body(aws: Aws, cfg: StackConfig) -> int:
-        plan = failover.plan(aws, cfg, args.region)
+        plan = failover.plan(aws, cfg, args.new_home)
         print(f"Failover of stack {cfg.stack!r} to {plan.region} (home region: {plan.old_home})\n")
         for label, text in _facts(plan):
             print(
@@ -68,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nRunbook ({failover.RUNBOOK.relative_to(ROOT)}):")
         for step in steps or ["(the runbook has no numbered steps: read it)"]:
             print(f"  {step}")
+        if not change.problems:
+            _print_deploy(
+                cfg.stack,
+                plan.old_home,
+                failover.break_glass_deploy(cfg.stack, plan.old_home, change),
+            )
         return 0
 
     return cli.run(args, body)
@@ -108,3 +135,28 @@ def _facts(plan: Plan) -> list[tuple[str, str]]:
         for region in plan.other_replicas
     ]
     return facts
+
+
+def _print_deploy(stack: str, old_home: str, deploy: failover.Deploy) -> None:
+    """The runbook's step 5, exactly: run from the branch with the config change, before it is
+    merged (a merge starts an untargeted `pulumi up`)."""
+    print(
+        f"\nStep 5, the targeted deploy (from the branch with the config change; nothing in "
+        f"{old_home} is targeted):"
+    )
+    lines = [f"pulumi preview --stack {stack} --policy-pack policy \\"]
+    lines += [f"  --target '{urn}' \\" for urn in deploy.targets]
+    lines[-1] = lines[-1].removesuffix(" \\")
+    for line in lines:
+        print(f"  {line}")
+    print(
+        "  then the same with `pulumi up` in place of `pulumi preview`. "
+        f"({len(deploy.targets)} targets.)"
+    )
+    print(
+        f"\nThen drop {old_home}'s resources from the state, children first (they stay in AWS, "
+        f"retained; {len(deploy.state_only)} resources):"
+    )
+    for urn in deploy.state_only:
+        print(f"  pulumi state delete --stack {stack} --force --yes '{urn}'")
+    sys.stdout.flush()

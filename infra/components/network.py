@@ -174,7 +174,7 @@ class Network(pulumi.ComponentResource):
             description=f"{name}: VPC flow logs",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=account.apply(lambda a: json.dumps(_logs_key_policy(a, region))),
+            policy=account.apply(lambda a: json.dumps(logs_key_policy(a, region))),
             tags=t("flow-logs-key"),
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -263,7 +263,7 @@ class Network(pulumi.ComponentResource):
         )
 
 
-def _logs_key_policy(account_id: str, region: str) -> dict[str, object]:
+def logs_key_policy(account_id: str, region: str) -> dict[str, object]:
     """The account administers the key (the default key policy, without which nobody could);
     CloudWatch Logs of this region may use it for this account's log groups only."""
     return {

@@ -14,7 +14,10 @@ import pulumi
 from infra import naming
 from infra.aliases import inherited_aliases
 from infra.components.access_logs import AccessLogs, AccessLogsArgs
+from infra.components.app_logs import AppLogs, AppLogsArgs
 from infra.components.assets import Assets, AssetsArgs
+from infra.components.backups import BackupVault, BackupVaultArgs
+from infra.components.canary import Canary, CanaryArgs, checks_for
 from infra.components.database import (
     DB_NAME,
     PORT,
@@ -24,6 +27,7 @@ from infra.components.database import (
     Role,
 )
 from infra.components.network import Network, NetworkArgs
+from infra.components.notifications import Notifications, NotificationsArgs
 from infra.components.origin_auth import OriginCheck
 from infra.components.web import DatabaseConnection, WebTier, WebTierArgs
 from infra.config import Environment, RegionConfig, StackConfig
@@ -47,6 +51,7 @@ class RegionArgs:
     database_credentials: DatabaseCredentials
     home_database: HomeDatabase | None = None  # None in the home region itself
     origin_check: OriginCheck | None = None  # the edge's proof the listener requires
+    paging_url: pulumi.Input[str] | None = None  # secret; python-org:pagingUrl
 
     def __post_init__(self) -> None:
         if self.region.is_home != (self.home_database is None):
@@ -118,6 +123,17 @@ class Region(pulumi.ComponentResource):
             home = HomeDatabase(arn=self.database.instance.arn)
         self.home_database = home
         static, media = self.assets.buckets["static"].bucket, self.assets.buckets["media"].bucket
+        self.app_logs = AppLogs(
+            name,
+            AppLogsArgs(
+                region=region.name,
+                physical_prefix=naming.prefix(cfg.stack, region.name),
+                group_name=naming.app_log_group(cfg.stack, region.name),
+                retention_days=cfg.oncall.logs.app_retention_days,
+                base_tags=base,
+            ),
+            child,
+        )
         self.web = WebTier(
             name,
             WebTierArgs(
@@ -155,14 +171,68 @@ class Region(pulumi.ComponentResource):
                 deletion_protection=cfg.environment is Environment.PRODUCTION,
                 base_tags=base,
                 origin_check=args.origin_check,
+                app_log_group_name=self.app_logs.group.name,
+                app_log_group_arn=self.app_logs.group.arn,
             ),
             child,
         )
+        self._oncall(name, args, base, child)
         self.outputs = {
             "load_balancer_dns_name": self.web.load_balancer.dns_name,
             "database_endpoint": self.database.instance.endpoint,
             "database_role": "primary" if region.is_home else "replica",
             "static_bucket": static.bucket,
             "media_bucket": media.bucket,
+            "alerts_topic": self.notifications.topic.arn,
+            "app_log_group": self.app_logs.group.name,
+            "canary": self.canary.canary.name,
         }
         self.register_outputs(self.outputs)
+
+    def _oncall(
+        self, name: str, args: RegionArgs, base: dict[str, str], child: pulumi.ResourceOptions
+    ) -> None:
+        """Who is told (the region's alert topic), what users see (the canary), and the region's
+        backup vault if it holds the stack's backups (the home region) or their copies."""
+        cfg, region = args.stack, args.region
+        alerts = cfg.oncall.alerts
+        self.notifications = Notifications(
+            name,
+            NotificationsArgs(
+                physical_prefix=naming.prefix(cfg.stack, region.name),
+                topic_name=naming.alerts_topic(cfg.stack, region.name),
+                emails=alerts.emails,
+                paging_url=args.paging_url,
+                base_tags=base,
+            ),
+            child,
+        )
+        self.canary = Canary(
+            name,
+            CanaryArgs(
+                region=region.name,
+                canary_name=naming.canary_name(cfg.stack, region.name),
+                checks=checks_for(
+                    cfg.hostnames,
+                    naming.origin_hostname(cfg.stack, region.name, cfg.domain),
+                    cfg.web.health_check_path,
+                ),
+                latency_budget_ms=alerts.thresholds.canary_latency_ms,
+                artifact_bucket=self.access_logs.bucket.bucket,
+                artifact_bucket_arn=self.access_logs.bucket.arn,
+                base_tags=base,
+            ),
+            child,
+        )
+        backup = cfg.oncall.backup
+        self.backup_vault: BackupVault | None = None
+        if region.is_home or region.name == backup.copy_region:
+            self.backup_vault = BackupVault(
+                name,
+                BackupVaultArgs(
+                    vault_name=naming.backup_vault(cfg.stack, region.name),
+                    role="home" if region.is_home else "copy",
+                    base_tags=base,
+                ),
+                child,
+            )

@@ -75,7 +75,7 @@ class MediaReplication(pulumi.ComponentResource):
             role=role.arn,
             rules=[
                 aws.s3.BucketReplicationConfigRuleArgs(
-                    id=f"media-to-{d.region}",
+                    id=rule_id(d.region),
                     status="Enabled",
                     priority=priority,
                     filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
@@ -93,6 +93,13 @@ class MediaReplication(pulumi.ComponentResource):
                         encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
                             replica_kms_key_id=d.kms_key_arn
                         ),
+                        # Replication metrics (OperationsFailedReplication, for the alarms) without
+                        # Replication Time Control. No event threshold: S3 refuses one without
+                        # RTC ("Metrics cannot contain an event threshold when ReplicationTime is
+                        # not specified or Disabled", pulumi/pulumi-aws#5806).
+                        metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                            status="Enabled"
+                        ),
                     ),
                 )
                 # Priority by region name, not list position: adding a region never
@@ -104,6 +111,11 @@ class MediaReplication(pulumi.ComponentResource):
             ),
         )
         self.register_outputs({})
+
+
+def rule_id(destination_region: str) -> str:
+    """The id of the replication rule to a region (the alarms' RuleId dimension)."""
+    return f"media-to-{destination_region}"
 
 
 def _policy(

@@ -74,6 +74,9 @@ class WebTierArgs:
     access_log_bucket: pulumi.Input[str]  # the region's AccessLogs bucket, once writable
     deletion_protection: bool
     base_tags: dict[str, str]
+    # The region's AppLogs group: the Docker daemon ships every container's output there.
+    app_log_group_name: pulumi.Input[str]
+    app_log_group_arn: pulumi.Input[str]
     # The edge's secret header the HTTPS listener requires (None: it forwards everything).
     origin_check: OriginCheck | None = None
 
@@ -260,10 +263,13 @@ class WebTier(pulumi.ComponentResource):
         )
         profile = self._instance_profile(name, args, app_secret.arn, t)
         user_data = pulumi.Output.all(
-            db_host=db.host,
-            db_secret_id=db.secret_arn,
-            app_secret_id=app_secret.arn,
-            media_bucket=args.media_bucket_name,
+            pulumi.Output.all(
+                db_host=db.host,
+                db_secret_id=db.secret_arn,
+                app_secret_id=app_secret.arn,
+                media_bucket=args.media_bucket_name,
+            ),
+            args.app_log_group_name,
         ).apply(
             lambda v: render_user_data(
                 app_contract.Settings(
@@ -273,9 +279,10 @@ class WebTier(pulumi.ComponentResource):
                     image=cfg.app_image,
                     db_port=db.port,
                     db_name=db.name,
-                    **v,
+                    **v[0],
                 ),
                 cfg.app_port,
+                app_log_group=v[1],
             )
         )
         template = aws.ec2.LaunchTemplate(
@@ -407,7 +414,8 @@ class WebTier(pulumi.ComponentResource):
                 args.media_bucket_arn,
                 args.assets_key_arn,
                 args.database.secret_key_arn,
-            ).apply(lambda v: json.dumps(_instance_policy(*v))),
+                args.app_log_group_arn,
+            ).apply(lambda v: json.dumps(_with_app_logs(_instance_policy(*v[:-1]), v[-1]))),
             opts=child,
         )
         return aws.iam.InstanceProfile(
@@ -467,7 +475,24 @@ def _compact(path: Path) -> str:
     return ast.unparse(tree)
 
 
-def render_user_data(settings: app_contract.Settings, app_port: int) -> str:
+def _with_app_logs(policy: dict[str, object], log_group_arn: str) -> dict[str, object]:
+    """The Docker daemon's awslogs driver writes to the region's application log group (its
+    streams): it needs logs:CreateLogStream and logs:PutLogEvents there, and nothing else
+    (docs.docker.com/engine/logging/drivers/awslogs/#credentials)."""
+    statements = policy["Statement"]
+    assert isinstance(statements, list)
+    statements.append(
+        {
+            "Sid": "AppLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }
+    )
+    return policy
+
+
+def render_user_data(settings: app_contract.Settings, app_port: int, *, app_log_group: str) -> str:
     """The user data of one region's web servers: the template with the manifest, the boot
     and release scripts and the commands filled in."""
     manifest = {
@@ -486,6 +511,8 @@ def render_user_data(settings: app_contract.Settings, app_port: int) -> str:
         ca_bundle=app_contract.CA_BUNDLE,
         web_command=shlex.join(app_contract.web_command(app_port)),
         release_command=shlex.join(app_contract.release_command()),
+        region=settings.region,
+        app_log_group=app_log_group,
     )
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,7 @@ def promote(
 class ConfigChange:
     lines: tuple[str, ...]
     problems: tuple[str, ...]  # empty when the changed config validates
+    raw: dict[str, str] = field(default_factory=dict)  # the changed config, as the engine has it
 
 
 def config_change(stack: str, new_home: str, root: Path = ROOT) -> ConfigChange:
@@ -175,10 +177,11 @@ def config_change(stack: str, new_home: str, root: Path = ROOT) -> ConfigChange:
     steered to it are steered to the new home instead."""
     raw, _ = read_stack_file(stack, root)
     values = {k: _decoded(v) for k, v in raw.items()}
-    home_key, regions_key, edge_key = (
+    home_key, regions_key, edge_key, backup_key = (
         f"{NAMESPACE}:homeRegion",
         f"{NAMESPACE}:regions",
         f"{NAMESPACE}:edge",
+        f"{NAMESPACE}:backup",
     )
     old_home = values[home_key]
     lines = [f"{home_key}: {old_home} -> {new_home}"]
@@ -197,12 +200,75 @@ def config_change(stack: str, new_home: str, root: Path = ROOT) -> ConfigChange:
             pools[code] = new_home
         if moved:
             lines.append(f"{edge_key}.poolRegions: {', '.join(moved)}: {old_home} -> {new_home}")
+    backup = values.get(backup_key)
+    copy = backup.get("copyRegion") if isinstance(backup, dict) else None
+    if isinstance(backup, dict) and copy in (old_home, new_home):
+        # The copies must stay out of the home region: the next region of the stack takes them.
+        others = [r for r in (regions or {}) if r != new_home]
+        if others:
+            backup["copyRegion"] = others[0]
+            lines.append(f"{backup_key}.copyRegion: {copy} -> {others[0]}")
+        else:
+            del backup["copyRegion"]
+            lines.append(f"{backup_key}.copyRegion: remove {copy} (no other region is left)")
     encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     try:
         parse_config(stack, encoded)
     except ConfigError as exc:
-        return ConfigChange(lines=tuple(lines), problems=tuple(exc.problems))
-    return ConfigChange(lines=tuple(lines), problems=())
+        return ConfigChange(lines=tuple(lines), problems=tuple(exc.problems), raw=encoded)
+    return ConfigChange(lines=tuple(lines), problems=(), raw=encoded)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deploy:
+    """The break-glass deploy after a promotion, computed from the program itself."""
+
+    targets: tuple[str, ...]  # `pulumi up --target`: everything but the old home region
+    state_only: tuple[str, ...]  # the old home region: dropped from the state, kept in AWS
+
+
+def break_glass_deploy(
+    stack: str, old_home: str, change: ConfigChange, root: Path = ROOT
+) -> Deploy:
+    """What the targeted `pulumi up` of the runbook's step 5 must name, and what it must leave.
+
+    Both programs are synthesized offline (the real program under the mocks: the URNs are the
+    engine's): the current config, and `change` applied. Targets are every resource of the new
+    program, and every resource the change removes outside the old home region (Cloudflare's
+    pool and record of it: deleting those is the point). Resources of the old home region are
+    never targeted: their API may be down, and the data there is kept (retain_on_delete); they
+    leave the state with `pulumi state delete` instead, children first."""
+    before = _synthesized(stack, root, None)
+    after = _synthesized(stack, root, json.dumps(change.raw, sort_keys=True))
+    gone = [r for r in before if r.urn not in after.resources]
+    in_old_home = {r.urn for r in gone if _in_region(before, r, old_home)}
+    elsewhere = {r.urn for r in gone} - in_old_home
+
+    def depth(urn: str) -> int:
+        return len(before.ancestors(before.get(urn)))
+
+    return Deploy(
+        targets=tuple(sorted(set(after.resources) | elsewhere)),
+        state_only=tuple(sorted(in_old_home, key=lambda u: (-depth(u), u))),
+    )
+
+
+@cache
+def _synthesized(stack: str, root: Path, raw: str | None) -> Any:
+    from infra.synth import synthesize
+
+    return synthesize(stack, root=root, raw_config=None if raw is None else json.loads(raw))
+
+
+def _in_region(graph: Any, res: Any, region: str) -> bool:
+    """Whether `res` lives in `region`: pinned there, the region's provider, or a component
+    whose every descendant is (a component has no region of its own)."""
+    if res.custom:
+        return bool(res.region == region) or (
+            res.type == "pulumi:providers:aws" and res.inputs.get("region") == region
+        )
+    below = [r for r in graph if r.custom and res in graph.ancestors(r)]
+    return bool(below) and all(r.region == region for r in below)
 
 
 def _decoded(value: Any) -> Any:

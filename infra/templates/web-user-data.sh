@@ -4,6 +4,25 @@
 # boot script reads the secrets named in the manifest, in this instance's own region.
 set -euo pipefail
 
+# Container logs to CloudWatch Logs: the awslogs driver as the Docker daemon's default, to the
+# region's log group (which the program creates, hence awslogs-create-group false); non-blocking
+# so that a slow CloudWatch never blocks the app's output. Options:
+# docs.docker.com/engine/logging/drivers/awslogs/ and docs.docker.com/engine/logging/configure/
+install -d -m 0755 /etc/docker
+cat > /etc/docker/daemon.json <<'JSON'
+{
+  "log-driver": "awslogs",
+  "log-opts": {
+    "awslogs-region": "{{region}}",
+    "awslogs-group": "{{app_log_group}}",
+    "awslogs-create-group": "false",
+    "tag": "{{.Name}}/{{.ID}}",
+    "mode": "non-blocking",
+    "max-buffer-size": "4m"
+  }
+}
+JSON
+
 dnf install -y docker
 systemctl enable --now docker
 
