@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.rds.models import rds_backends
 
@@ -14,7 +16,15 @@ from infra.cli.failover import main
 from infra.config import StackConfig
 from infra.graph import Graph
 from infra.ops import failover as failover_module
-from infra.ops.failover import RUNBOOK, Plan, break_glass_deploy, config_change, runbook_steps
+from infra.ops.aws import OpsError
+from infra.ops.failover import (
+    RUNBOOK,
+    Plan,
+    _decoded,
+    break_glass_deploy,
+    config_change,
+    runbook_steps,
+)
 from tests.ops_fixtures import (
     FakeClock,
     Hooks,
@@ -301,6 +311,38 @@ def test_the_break_glass_deploy_leaves_the_lost_region_alone(staging: Graph) -> 
     assert (
         "python-org:backup.copyRegion: remove eu-west-1 (no other region is left)" in change.lines
     )
+
+
+def test_the_break_glass_deploy_from_the_changed_branch_is_the_same(tmp_path: Path) -> None:
+    """The workflow's second half runs on the branch that already has the config change: the
+    deploy computed there against the commit before (scripts/failover --break-glass-since) is
+    the one `scripts/failover` printed before the change."""
+    import subprocess
+
+    from infra.ops.failover import break_glass_since
+    from infra.stackfile import ROOT
+
+    clone = tmp_path / "repo"
+    subprocess.run(["git", "clone", "--quiet", "--shared", str(ROOT), str(clone)], check=True)
+    # The working tree as it is (uncommitted changes included), committed in the clone.
+    subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", "-B", "here"], check=True)
+    for path in ("Pulumi.staging.yaml", "infra", "stacks", "policy"):
+        subprocess.run(["cp", "-r", str(ROOT / path), str(clone / Path(path).parent)], check=True)
+    git = ["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "--quiet", "--allow-empty", "-m", "before"], check=True)
+    change = config_change("staging", "eu-west-1", root=clone)
+    text = yaml.safe_dump({"config": {k: _decoded(v) for k, v in change.raw.items()}})
+    (clone / "Pulumi.staging.yaml").write_text(text)
+    subprocess.run([*git, "commit", "--quiet", "-am", "fail over to eu-west-1"], check=True)
+
+    old_home, since = break_glass_since("staging", "HEAD~1", root=clone)
+    assert old_home == "us-east-2"
+    # The same as printed from the working tree before the change (cached from the test above).
+    before = break_glass_deploy("staging", "us-east-2", config_change("staging", "eu-west-1"))
+    assert since == before
+    with pytest.raises(OpsError, match="must name the commit before the config change"):
+        break_glass_since("staging", "HEAD", root=clone)
 
 
 def test_the_config_change_validates_for_every_stack() -> None:

@@ -248,12 +248,20 @@ def test_the_break_glass_failover_is_manual_and_behind_production() -> None:
 
 def test_the_break_glass_failover_follows_the_runbook() -> None:
     (job,) = load(FAILOVER)["jobs"].values()
-    promote = _index(job, _runs("failover"))
-    targets = _index(job, lambda s: "--format urns" in s.get("run", ""))
+    promote = _index(
+        job, lambda s: "scripts/failover" in s.get("run", "") and "--break-glass" not in s["run"]
+    )
+    targets = _index(job, lambda s: "--break-glass-since" in s.get("run", ""))
     preview = _index(job, _pulumi("preview"))
     up = _index(job, _pulumi("up"))
+    state = _index(job, lambda s: "pulumi state delete" in s.get("run", ""))
     smoke = _index(job, _runs("smoke_test"))
-    assert promote < targets < preview < up < smoke
+    assert promote < targets < preview < up < state < smoke
+    # The targets and the state deletes are computed against the commit before the change.
+    assert '--break-glass-since "$BEFORE"' in steps(job)[targets]["run"]
+    assert '--state-deletes "$RUNNER_TEMP/state-deletes"' in steps(job)[targets]["run"]
+    assert '< "$RUNNER_TEMP/state-deletes"' in steps(job)[state]["run"]
+    assert "inputs.execute" in steps(job)[state]["if"]
     failover = steps(job)[promote]
     assert failover["if"] == "steps.phase.outputs.phase == 'promote'"
     # A dry run unless execute is ticked.

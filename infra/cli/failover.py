@@ -7,8 +7,10 @@ that was lost: that one is the stack's current homeRegion.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from infra.config import StackConfig
 from infra.ops import cli, failover
@@ -45,6 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="promote for real (default: dry run, nothing is changed)",
     )
+    parser.add_argument(
+        "--break-glass-since",
+        metavar="REF",
+        help="offline, for the branch that has the config change: print the targeted deploy's "
+        "URNs (one per line) computed against REF, the commit before the change; touches no AWS",
+    )
+    parser.add_argument(
+        "--state-deletes",
+        metavar="FILE",
+        help="with --break-glass-since: write the URNs to drop from the state there, children "
+        "first",
+    )
     cli.add_wait_options(parser, timeout=1800, interval=15)
     return parser
 
@@ -57,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             f"unexpected argument {args.old_positional!r}: name the region that takes over with "
             f"--new-home REGION (the region that was lost is the stack's current homeRegion)"
         )
+    if args.break_glass_since:
+        return _break_glass_since(args)
+    if args.state_deletes:
+        parser.error("--state-deletes goes with --break-glass-since")
 
     def body(aws: Aws, cfg: StackConfig) -> int:
         plan = failover.plan(aws, cfg, args.new_home)
@@ -98,6 +116,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     return cli.run(args, body)
+
+
+def _break_glass_since(args: argparse.Namespace) -> int:
+    from infra.config import ConfigError
+    from infra.ops.aws import OpsError
+
+    try:
+        old_home, deploy = failover.break_glass_since(args.stack, args.break_glass_since)
+    except (OpsError, ConfigError, subprocess.CalledProcessError) as exc:
+        detail = exc.stderr.strip() if isinstance(exc, subprocess.CalledProcessError) else exc
+        print(f"error: {detail}", file=sys.stderr)
+        return 2
+    cfg_home = failover.read_home(args.stack)
+    if cfg_home != args.new_home:
+        print(
+            f"error: Pulumi.{args.stack}.yaml names {cfg_home} as the home region, not "
+            f"{args.new_home}: run from the commit with the config change",
+            file=sys.stderr,
+        )
+        return 2
+    print("\n".join(deploy.targets))
+    if args.state_deletes:
+        Path(args.state_deletes).write_text("".join(f"{u}\n" for u in deploy.state_only))
+    print(
+        f"{len(deploy.targets)} targets; {len(deploy.state_only)} resources of {old_home} to "
+        "drop from the state",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _facts(plan: Plan) -> list[tuple[str, str]]:

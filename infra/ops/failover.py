@@ -253,6 +253,49 @@ def break_glass_deploy(
     )
 
 
+def read_home(stack: str, root: Path = ROOT) -> str:
+    raw, _ = read_stack_file(stack, root)
+    return str(_decoded(raw[f"{NAMESPACE}:homeRegion"]))
+
+
+def break_glass_since(stack: str, ref: str, root: Path = ROOT) -> tuple[str, Deploy]:
+    """The break-glass deploy from the branch that already has the config change: `ref` is the
+    commit before it (the stack file there names the lost home region). Returns (old home,
+    deploy). The program at `ref` is synthesized with the old and the new config, in a
+    temporary git worktree that is removed again."""
+    import subprocess
+    import tempfile
+
+    raw, _ = read_stack_file(stack, root)
+    with tempfile.TemporaryDirectory(prefix="failover-") as tmp:
+        worktree = Path(tmp) / "before"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "--quiet", str(worktree), ref],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        try:
+            before, _ = read_stack_file(stack, worktree)
+            old_home = str(_decoded(before[f"{NAMESPACE}:homeRegion"]))
+            new_home = str(_decoded(raw[f"{NAMESPACE}:homeRegion"]))
+            if old_home == new_home:
+                raise SetupError(
+                    f"Pulumi.{stack}.yaml names {new_home} as the home region at {ref} too: "
+                    "--break-glass-since must name the commit before the config change"
+                )
+            change = ConfigChange(lines=(), problems=(), raw=dict(raw))
+            return old_home, break_glass_deploy(stack, old_home, change, worktree)
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(worktree)],
+                cwd=root,
+                check=False,
+                capture_output=True,
+            )
+
+
 @cache
 def _synthesized(stack: str, root: Path, raw: str | None) -> Any:
     from infra.synth import synthesize
