@@ -10,8 +10,8 @@ PROJECT ?= website
 preview: $(VENV)/.installed ## offline preview of a stack (STACK=prod by default; PROJECT=bootstrap)
 	@$(BIN)/python scripts/preview --project $(PROJECT) $(STACK)
 
-test: $(VENV)/.installed lint ## lint, type-check, then the test suite
-	$(BIN)/pytest
+test: $(VENV)/.installed lint ## lint, type-check, then the test suite (both cores: pytest-xdist)
+	$(BIN)/pytest -n 2
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
