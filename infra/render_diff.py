@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 
@@ -91,14 +92,21 @@ def fit(line: str, width: int = WIDTH) -> list[str]:
     if len(line) <= width:
         return [line]
     indent = len(line) - len(line.lstrip(" "))
-    return textwrap.wrap(
-        line,
+    # A placeholder's label stays on one line: its spaces are not break points.
+    protected = _LABEL.sub(lambda m: m.group(0).replace(" ", _NBSP), line)
+    wrapped = textwrap.wrap(
+        protected,
         width=width,
         subsequent_indent=" " * (indent + 4),
         break_long_words=True,
         break_on_hyphens=False,
         drop_whitespace=True,
     )
+    return [w.replace(_NBSP, " ") for w in wrapped]
+
+
+_LABEL = re.compile("‹[^‹›]*›")
+_NBSP = "\u00a0"  # not whitespace to textwrap
 
 
 def change_lines(
@@ -157,10 +165,8 @@ def render_tree(diffs: Sequence[StackDiff], *, color: bool = False, verbose: boo
             out += fit(f"      what to do: {danger.remedy}")
         out.append("")
     for diff in diffs:
-        out.append(
-            paint(_BOLD, f"Plan diff of {diff.stack}: {diff.base} → {diff.head}")
-            + paint(_DIM, f"  ({_mode(diff)})")
-        )
+        out.append(paint(_BOLD, f"Plan diff of {diff.stack}: {diff.base} → {diff.head}"))
+        out.append(paint(_DIM, f"  ({_mode(diff)})"))
         if diff.error:
             out += [paint(_RED, f"  synthesis failed: {diff.error}"), ""]
             continue
@@ -196,8 +202,9 @@ def render_tree(diffs: Sequence[StackDiff], *, color: bool = False, verbose: boo
 
 
 def _mode(diff: StackDiff) -> str:
-    values = "computed values unknown" if diff.preview else "as applied; ‹…›: a mock's value"
-    return f"offline, Pulumi mock runtime; {values}"
+    if diff.preview:
+        return "offline, Pulumi mock runtime; computed values unknown"
+    return "offline, Pulumi mock runtime, both sides as applied; ‹…›: a value the mocks invented"
 
 
 # --- pull-request comment ---------------------------------------------------------------------
@@ -354,7 +361,7 @@ def render_json(diffs: Sequence[StackDiff]) -> str:
     return json.dumps(
         {
             "format": "python-org-infra/plan-diff",
-            "version": 2,
+            "version": 3,
             "dangers": sum(len(d.dangers()) for d in diffs),
             "dangerClasses": {k.value: sum(len(d.dangers(k)) for d in diffs) for k in DangerClass},
             "stacks": [to_dict(d) for d in diffs],
