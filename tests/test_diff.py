@@ -12,7 +12,7 @@ import pytest
 
 from infra import replacement_data
 from infra.diff import ABSENT, COMPUTED, DangerClass, DangerCode, Kind, StackDiff, diff_graphs
-from infra.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.graph import SECRET, UNKNOWN, Graph, Resource, join_path
 from infra.render_diff import MARKER, render_json, render_markdown, render_tree
 from infra.stackfile import ROOT
 from infra.synth import synthesize
@@ -441,9 +441,19 @@ def digests(*graphs: Graph) -> set[str]:
 def test_secret_inputs_carry_a_keyed_digest_beside_the_mask(
     prod: Graph, prod_with_sentry: Graph, prod_preview: Graph
 ) -> None:
+    def masked(value: Any, path: str = "") -> set[str]:
+        if value == SECRET:
+            return {path}
+        if isinstance(value, dict):
+            return {p for k, v in value.items() for p in masked(v, join_path(path, k))}
+        if isinstance(value, list):
+            return {p for i, v in enumerate(value) for p in masked(v, f"{path}[{i}]")}
+        return set()
+
     for res in prod:
-        masked = {k for k, v in res.inputs.items() if v == SECRET}
-        assert set(res.secret_digests) == masked, res.name
+        assert set(res.secret_digests) == masked(res.inputs), res.name
+    # Nested masks too (the edge's origin secret inside a ruleset's header action).
+    assert any("." in path for r in prod for path in r.secret_digests)
     versions = {r.name: r for r in prod.of_type(SECRET_VERSION)}
     after = {r.name: r for r in prod_with_sentry.of_type(SECRET_VERSION)}
     # The same key: equal values, equal digests; the DSN changes only the app's settings.
