@@ -5,7 +5,7 @@ Not a test (nothing here asserts): `make bench` prints a Markdown report, kept i
 benchmarks/README.md. Each synthesis runs in a fresh interpreter, as `scripts/preview` does, so
 that import costs and peak memory are those of a real run:
 
-- synthesis of the prod stack's program with 1, 3, 10 and 30 regions (config variants of
+- synthesis of the prod stack's program with 2, 3, 10 and 30 regions (config variants of
   Pulumi.prod.yaml: real AWS regions, disjoint /16s, every Cloudflare region code mapped to the
   nearest deployed region): wall time end to end, time inside `synthesize`, peak RSS;
 - `scripts/preview` (prod) end to end, and `scripts/preview --base HEAD` (the plan diff: two
@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-REGION_COUNTS = (1, 3, 10, 30)
+# Production needs a second region for its backup copies (python-org:backup.copyRegion).
+REGION_COUNTS = (2, 3, 10, 30)
 
 # Regions in the order a growing deployment would add them, home first.
 REGIONS = [
@@ -129,6 +130,8 @@ def variant(base: dict[str, Any], count: int) -> dict[str, str]:
             names[0],
         )
     raw["python-org:edge"]["poolRegions"] = pools
+    if isinstance(raw.get("python-org:backup"), dict):
+        raw["python-org:backup"]["copyRegion"] = names[1]
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
 
 
