@@ -23,8 +23,13 @@ Choices (where Pulumi's own preview could differ):
 - Inputs listed in a resource's `ignoreChanges` are still shown when they change, marked
   ignored; they never make a replacement or a danger, since `pulumi up` will not apply them.
 - Component resources are not diffed (they have no cloud state); their children are.
-- Secret values are never in a Graph (only the `[secret]` mask), so a change of a secret's value
-  alone is invisible here; the real preview in CI shows it, masked.
+- Secret values are never in a Graph (only the `[secret]` mask). When both graphs carry keyed
+  digests of their secrets under one key (`scripts/preview --base` gives both revisions the same
+  random per-run key), a masked value whose digest differs is a change, shown as `changed
+  (secret)`; the digests themselves never leave the diff. Without digests on both sides a change
+  of a secret's value alone is invisible here; the real preview in CI shows it, masked.
+- Values the mocks invented (ids, ARNs, generated names, the zone id) are marked wherever they
+  are shown (`infra.placeholders`): they stand for values known only after apply.
 - Paths a provider function decides (`conditional` in the data file, e.g. an instance's
   `userData` with `userDataReplaceOnChange`) are marked "may force replacement", not counted.
 
@@ -33,16 +38,21 @@ Pure functions over `infra.graph.Graph`: nothing here runs the program or import
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import dataclasses
 import enum
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from infra import replacement_data
-from infra.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.graph import SECRET, UNKNOWN, Graph, Resource, join_path
+from infra.placeholders import Placeholders
 from infra.plan import component_label, region_of, short_type, sort_regions
 
 COMPUTED = "(known after apply)"  # a new value computed from a created or replaced resource
@@ -175,6 +185,7 @@ class PropertyChange:
     ignored: bool = False  # in the resource's ignoreChanges: shown, never applied
     conditional: bool = False  # the provider decides at apply whether this replaces
     computed_from: tuple[str, ...] = ()  # URNs of the created/replaced resources it comes from
+    secret_changed: bool = False  # old and new are both the mask; their keyed digests differ
 
     @property
     def top(self) -> str:
@@ -223,7 +234,8 @@ class StackDiff:
     preview: bool = True
     error: str | None = None  # synthesis failed: nothing to compare
     regions: list[str] = field(default_factory=list)  # display order
-    names: dict[str, str] = field(default_factory=dict)  # id/ARN -> `<ec2.Vpc name>`
+    # Values the mocks invented (in either graph) -> what they stand for.
+    placeholders: Placeholders = field(default_factory=Placeholders)
 
     @property
     def empty(self) -> bool:
@@ -307,7 +319,7 @@ def diff_graphs(old: Graph, new: Graph, *, base: str = "base", head: str = "head
         unchanged=unchanged,
         preview=new.preview,
         regions=regions,
-        names=_names(old, new),
+        placeholders=_placeholders(old, new),
     )
 
 
@@ -364,10 +376,44 @@ def _created_props(res: Resource) -> tuple[PropertyChange, ...]:
     return tuple(PropertyChange(p, ABSENT, v) for p, v in sorted(res.inputs.items()))
 
 
+def _changed_secrets(old: Resource, new: Resource) -> list[str]:
+    """Input paths masked on both sides whose keyed digests differ: a secret value changed.
+    Only where both syntheses recorded a digest (under the same per-run key)."""
+    before, after = old.secret_digests, new.secret_digests
+    return sorted(
+        path
+        for path in before.keys() & after.keys()
+        if before[path] != after[path]
+        and _at_path(old.inputs, path) == SECRET
+        and _at_path(new.inputs, path) == SECRET
+    )
+
+
+def _at_path(tree: Any, path: str) -> Any:
+    """The value at a concrete property path (`a.b[0]["c.d"]`), or ABSENT."""
+    for seg in replacement_data.segments(path):
+        if seg.startswith("["):
+            inner = seg[1:-1]
+            if isinstance(tree, list) and inner.isdigit() and int(inner) < len(tree):
+                tree = tree[int(inner)]
+                continue
+            key = json.loads(inner) if inner.startswith('"') else inner
+        else:
+            key = seg
+        if not isinstance(tree, dict) or key not in tree:
+            return ABSENT
+        tree = tree[key]
+    return tree
+
+
 def _forced_paths(
-    rule: replacement_data.Rule | None, old: Resource, new: Resource
+    rule: replacement_data.Rule | None,
+    old: Resource,
+    new: Resource,
+    secrets: Sequence[str] = (),
 ) -> tuple[list[str], list[str]]:
-    """The replacement-forcing (and the conditional) paths whose values differ."""
+    """The replacement-forcing (and the conditional) paths whose values differ (a masked value
+    differs when its digest does: `secrets`)."""
     forced: list[str] = []
     maybe: list[str] = []
     patterns = [(p, False) for p in (rule.replace if rule else ())]
@@ -377,7 +423,7 @@ def _forced_paths(
             continue
         before = replacement_data.values_at(old.inputs, pattern)
         after = replacement_data.values_at(new.inputs, pattern)
-        if before != after:
+        if before != after or any(replacement_data.overlaps(p, pattern) for p in secrets):
             (maybe if conditional else forced).append(pattern)
     return forced, maybe
 
@@ -390,10 +436,12 @@ def _compare(
     done: dict[str, Change],
 ) -> Change | None:
     rule = replacement_data.rule_for(new.type)
-    forced, maybe = _forced_paths(rule, old, new)
+    secrets = _changed_secrets(old, new)
+    forced, maybe = _forced_paths(rule, old, new, secrets)
     props: list[PropertyChange] = []
     reasons: list[str] = []
-    for path, before, after in _changed(old.inputs, new.inputs):
+    changed = _changed(old.inputs, new.inputs) + [(p, SECRET, SECRET) for p in secrets]
+    for path, before, after in sorted(changed, key=lambda c: c[0]):
         ignored = _matches(path, new.ignore_changes)
         by_rule = [p for p in forced if replacement_data.overlaps(path, p)]
         by_option = not ignored and _matches(path, new.replace_on_changes)
@@ -405,6 +453,7 @@ def _compare(
                 forces_replacement=not ignored and bool(by_rule or by_option),
                 ignored=ignored,
                 conditional=not ignored and any(replacement_data.overlaps(path, p) for p in maybe),
+                secret_changed=path in secrets,
             )
         )
         if by_option and top_level(path) not in reasons:
@@ -555,16 +604,21 @@ def _environment(graph: Graph) -> str | None:
     return None
 
 
-def _names(old: Graph, new: Graph) -> dict[str, str]:
-    """Ids and ARNs (as the mocks answer them) -> the resource they name."""
-    names: dict[str, str] = {}
-    for graph in (old, new):
+def _placeholders(old: Graph, new: Graph) -> Placeholders:
+    """What the mocks invented in either graph, as the synthesis recorded it; for a graph of a
+    revision that predates that record, its resources' mocked ids and ARNs."""
+    records: list[dict[str, str]] = [new.placeholders, old.placeholders]
+    for graph in (new, old):
+        if graph.placeholders:
+            continue
+        found: dict[str, str] = {}
         for res in graph:
             for key in ("id", "arn"):
                 value = res.outputs.get(key)
                 if isinstance(value, str) and len(value) > 3 and value not in (UNKNOWN, SECRET):
-                    names.setdefault(value, f"<{short_type(res.type)} {res.name}>")
-    return names
+                    found.setdefault(value, f"{short_type(res.type)} {res.name}")
+        records.append(found)
+    return Placeholders.merged(records)
 
 
 # --- dangers ----------------------------------------------------------------------------------
@@ -811,13 +865,7 @@ def _rule_text(entry: dict[str, Any], cidr: str, protocol_key: str = "protocol")
 
 # --- values -----------------------------------------------------------------------------------
 
-_SIMPLE_KEY = re.compile(r"[A-Za-z_$][\w$:-]*")
-
-
-def _join(path: str, key: str) -> str:
-    if _SIMPLE_KEY.fullmatch(key):
-        return f"{path}.{key}" if path else key
-    return f"{path}[{json.dumps(key)}]"
+_join = join_path
 
 
 def top_level(path: str) -> str:
@@ -907,20 +955,51 @@ def diff_values(old: Any, new: Any) -> list[PropertyChange]:
     return [PropertyChange(p, a, b) for p, a, b in _changed(old, new)]
 
 
-def show(value: Any, names: dict[str, str] | None = None) -> str:
-    """A value for display: JSON, the masks bare, ids and ARNs by the resource they name.
-    Never shortened: long values are wrapped or shown as a text diff by the renderers."""
+_QUOTED_LABEL = re.compile(r'"(‹[^"‹›]*›)"')
+
+
+def show(value: Any, placeholders: Placeholders | None = None) -> str:
+    """A value for display: JSON, the masks bare, what the mocks invented as `‹what it stands
+    for›` (ids and ARNs by the resource they name). Never shortened: long values are wrapped or
+    shown as a text diff by the renderers."""
     if value is ABSENT:
         return "(absent)"
     if value == COMPUTED:
         return COMPUTED
     if value in (SECRET, UNKNOWN):
         return str(value)
-    if names and isinstance(value, str) and value in names:
-        return names[value]
-    if names and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return "[" + ", ".join(names.get(v, json.dumps(v)) for v in value) + "]"
-    return json.dumps(value, sort_keys=True, default=str)
+    text = json.dumps(value, sort_keys=True, default=str)
+    if placeholders:
+        text = _QUOTED_LABEL.sub(r"\1", placeholders.sub(text))
+    return text
+
+
+def decoded_text(value: Any) -> str | None:
+    """A string as a reviewer reads it: base64 user data decoded, JSON pretty-printed (None
+    for what is not a string, or only a mask)."""
+    if not isinstance(value, str) or value in (UNKNOWN, COMPUTED, SECRET):
+        return None
+    text = value
+    if len(value) >= 16 and "\n" not in value and " " not in value:
+        try:
+            raw = base64.b64decode(value, validate=True)
+            text = raw.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            text = value
+    if text[:1] in "{[":
+        with contextlib.suppress(ValueError):
+            text = json.dumps(json.loads(text), indent=2, sort_keys=True)
+    return text
+
+
+def holds_placeholder(value: Any, placeholders: Placeholders) -> bool:
+    """Whether a value holds something the mocks invented (also inside base64 text)."""
+    if value is ABSENT or not placeholders:
+        return False
+    if placeholders.found_in(value):
+        return True
+    text = decoded_text(value)
+    return text is not None and text != value and placeholders.found_in(text)
 
 
 def plain(value: Any) -> Any:
@@ -937,7 +1016,9 @@ def _urn_name(urn: str) -> str:
 
 
 def to_dict(diff: StackDiff) -> dict[str, Any]:
-    """The JSON form of a stack's diff (its shape: infra/data/plan-diff.schema.json)."""
+    """The JSON form of a stack's diff (its shape: infra/data/plan-diff.schema.json). Values are
+    as synthesized, secrets masked; `placeholder` flags a value that holds what the mocks
+    invented, `secretChanged` a masked value that changed."""
 
     def prop(p: PropertyChange) -> dict[str, Any]:
         out: dict[str, Any] = {"path": p.path}
@@ -955,6 +1036,12 @@ def to_dict(diff: StackDiff) -> dict[str, Any]:
             out["ignored"] = True
         if p.computed_from:
             out["computedFrom"] = list(p.computed_from)
+        if p.secret_changed:
+            out["secretChanged"] = True
+        if holds_placeholder(p.old, diff.placeholders) or holds_placeholder(
+            p.new, diff.placeholders
+        ):
+            out["placeholder"] = True
         return out
 
     def danger(d: Danger) -> dict[str, Any]:

@@ -2,18 +2,36 @@
 
 Produced by `infra.synth`, consumed by the preview, the plan diff, the policy runner and the
 tests. Secret input values never enter it: they are replaced by `SECRET` when recorded, and
-values unknown during a preview by `UNKNOWN`.
+values unknown during a preview by `UNKNOWN`. Two records say what the plain values cannot:
+
+- `Resource.secret_digests`: beside each `SECRET` mask, a keyed hash of the value it hides, only
+  when the synthesis was given a key (`scripts/preview --base` gives both revisions one random
+  key per run, so that the diff can tell a changed secret from an unchanged one; the key dies with
+  the run, and no renderer ever prints a digest).
+- `Graph.placeholders`: every value the mocks invented (ids, ARNs, generated names, endpoints, the
+  zone id) -> what it stands for, so that renderers can mark them instead of showing them as real.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SECRET = "[secret]"  # noqa: S105 (a mask, not a password)
 UNKNOWN = "[unknown]"
+
+_SIMPLE_KEY = re.compile(r"[A-Za-z_$][\w$:-]*")
+
+
+def join_path(path: str, key: str) -> str:
+    """A property path one key deeper, as Pulumi writes them: `tags.environment`,
+    `tags["aws:cloudformation"]`; list elements are `ingress[0]`."""
+    if _SIMPLE_KEY.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)}]"
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,9 @@ class Resource:
     # Top-level input -> URNs of the resources its value is computed from (the SDK's
     # `propertyDependencies`): what `pulumi preview` shows as known only after apply.
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Input path of a `SECRET` mask -> truncated HMAC-SHA256 of the hidden value under the
+    # synthesis's per-run key (empty without a key). Equal digests: the same secret value.
+    secret_digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_provider(self) -> bool:
@@ -50,6 +71,9 @@ class Graph:
     resources: dict[str, Resource]
     outputs: dict[str, Any]
     preview: bool = False
+    # A value the mocks invented -> what it stands for (`ec2.Vpc us-east-2-vpc`,
+    # `rds.Instance us-east-2-db address`, `zone python.org`).
+    placeholders: dict[str, str] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Resource]:
         return iter(self.resources.values())
@@ -95,6 +119,7 @@ class Graph:
                 "stack": self.stack,
                 "preview": self.preview,
                 "outputs": self.outputs,
+                "placeholders": self.placeholders,
                 "resources": [asdict(r) for r in self],
             },
             indent=1,
@@ -111,6 +136,7 @@ class Graph:
                 item[key] = tuple(item[key])
             deps = item.get("property_dependencies") or {}
             item["property_dependencies"] = {k: tuple(v) for k, v in deps.items()}
+            item.setdefault("secret_digests", {})  # absent in graphs of older revisions
             res = Resource(**item)
             resources[res.urn] = res
         return cls(
@@ -119,4 +145,5 @@ class Graph:
             resources=resources,
             outputs=doc["outputs"],
             preview=doc["preview"],
+            placeholders=doc.get("placeholders") or {},
         )

@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.graph import UNKNOWN, Graph, Resource
+from infra.graph import UNKNOWN, Graph, Resource, join_path
+from infra.placeholders import LEGEND, Placeholders
 
 GLOBAL = "global"  # resources on no AWS region: the Cloudflare edge, generated secrets
 
@@ -166,25 +167,53 @@ def render_tree(graph: Graph, *, verbose: bool = False, color: bool = False) -> 
     protected = sum(1 for r in graph if r.protect)
     lines.append(f"Resources: {green}+ {total} to create{reset} ({protected} protected)")
     if graph.outputs:
-        lines += ["", "Outputs:", *_outputs(graph.outputs, "    ", region_order(graph))]
+        marks = Placeholders(graph.placeholders)
+        lines += ["", "Outputs:", *_outputs(graph.outputs, "    ", region_order(graph), marks)]
+        if placeholder_outputs(graph):
+            lines += ["", f"({LEGEND}.)"]
     return "\n".join(lines)
 
 
-def _outputs(value: Any, indent: str, order: dict[str, int] | None = None) -> list[str]:
+def _outputs(
+    value: Any,
+    indent: str,
+    order: dict[str, int] | None = None,
+    marks: Placeholders | None = None,
+) -> list[str]:
     """Stack outputs as `pulumi preview` shows them: sorted (regions in stack order), values
-    computed at apply time as `(known after apply)`."""
+    computed at apply time as `(known after apply)`, the mocks' inventions as `‹…›`."""
     order = order or {}
+    marks = marks or Placeholders()
     lines = []
     for key in sorted(value, key=lambda k: (k not in order, order.get(k, 0), k)):
         val = value[key]
         if isinstance(val, dict):
             lines.append(f"{indent}{key}:")
-            lines += _outputs(val, indent + "    ", order)
+            lines += _outputs(val, indent + "    ", order, marks)
         elif val == UNKNOWN:
             lines.append(f"{indent}{key}: (known after apply)")
+        elif isinstance(val, str) and marks.get(val):
+            lines.append(f"{indent}{key}: {marks.get(val)}")
         else:
-            lines.append(f"{indent}{key}: {json.dumps(val)}")
+            lines.append(f"{indent}{key}: {marks.sub(json.dumps(val))}")
     return lines
+
+
+def placeholder_outputs(graph: Graph) -> list[str]:
+    """Paths of the stack outputs whose values hold something the mocks invented."""
+    marks = Placeholders(graph.placeholders)
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key in sorted(value):
+                walk(value[key], join_path(path, str(key)))
+        elif marks.found_in(value):
+            found.append(path)
+
+    if marks:
+        walk(graph.outputs, "")
+    return found
 
 
 def summary(graph: Graph) -> dict[str, Any]:
@@ -198,4 +227,6 @@ def summary(graph: Graph) -> dict[str, Any]:
             for region, groups in grouped(graph).items()
         },
         "outputs": graph.outputs,
+        # Outputs holding a value the mocks invented (an endpoint, a generated name): not real.
+        "placeholderOutputs": placeholder_outputs(graph),
     }

@@ -7,26 +7,24 @@ secret value.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import difflib
 import json
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 
 from infra.diff import (
     ABSENT,
-    COMPUTED,
     Change,
     DangerClass,
     Kind,
     PropertyChange,
     StackDiff,
+    decoded_text,
     show,
     to_dict,
 )
-from infra.graph import UNKNOWN
+from infra.placeholders import LEGEND, Placeholders
 
 WIDTH = 100  # the tree fits a 100-column terminal
 
@@ -67,35 +65,26 @@ def _notes(prop: PropertyChange) -> str:
     return text
 
 
-def _decoded(value: object) -> str | None:
-    """A long string as a reviewer reads it: base64 user data decoded, JSON pretty-printed."""
-    if not isinstance(value, str) or value in (UNKNOWN, COMPUTED):
-        return None
-    text = value
-    if len(value) >= 16 and "\n" not in value and " " not in value:
-        try:
-            raw = base64.b64decode(value, validate=True)
-            text = raw.decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            text = value
-    if text[:1] in "{[":
-        with contextlib.suppress(ValueError):
-            text = json.dumps(json.loads(text), indent=2, sort_keys=True)
-    return text
-
-
-def property_lines(prop: PropertyChange, names: dict[str, str] | None = None) -> list[str]:
+def property_lines(prop: PropertyChange, placeholders: Placeholders | None = None) -> list[str]:
     """One property change as lines: `~ path: old → new`; long text as a unified diff of the
-    decoded text (user data, documents); values are never cut."""
-    old, new = _decoded(prop.old), _decoded(prop.new)
+    decoded text (user data, documents); values are never cut; what the mocks invented shows
+    as `‹what it stands for›`; a changed secret as `changed (secret)`, nothing of its value."""
+    if prop.secret_changed:
+        return [f"~ {prop.path}: changed (secret){_notes(prop)}"]
+    old, new = decoded_text(prop.old), decoded_text(prop.new)
+    if old is not None and new is not None and placeholders:
+        old, new = placeholders.sub(old), placeholders.sub(new)
     if old is not None and new is not None and (max(len(old), len(new)) > 60 or "\n" in old + new):
         diff = list(difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=2))[2:]
         return [f"~ {prop.path}: (text){_notes(prop)}", *(f"    {line}" for line in diff)]
     if prop.old is ABSENT:
-        return [f"+ {prop.path}: {show(prop.new, names)}{_notes(prop)}"]
+        return [f"+ {prop.path}: {show(prop.new, placeholders)}{_notes(prop)}"]
     if prop.new is ABSENT:
-        return [f"- {prop.path}: {show(prop.old, names)}{_notes(prop)}"]
-    return [f"~ {prop.path}: {show(prop.old, names)} → {show(prop.new, names)}{_notes(prop)}"]
+        return [f"- {prop.path}: {show(prop.old, placeholders)}{_notes(prop)}"]
+    return [
+        f"~ {prop.path}: {show(prop.old, placeholders)} → "
+        f"{show(prop.new, placeholders)}{_notes(prop)}"
+    ]
 
 
 def fit(line: str, width: int = WIDTH) -> list[str]:
@@ -103,14 +92,21 @@ def fit(line: str, width: int = WIDTH) -> list[str]:
     if len(line) <= width:
         return [line]
     indent = len(line) - len(line.lstrip(" "))
-    return textwrap.wrap(
-        line,
+    # A placeholder's label stays on one line: its spaces are not break points.
+    protected = _LABEL.sub(lambda m: m.group(0).replace(" ", _NBSP), line)
+    wrapped = textwrap.wrap(
+        protected,
         width=width,
         subsequent_indent=" " * (indent + 4),
         break_long_words=True,
         break_on_hyphens=False,
         drop_whitespace=True,
     )
+    return [w.replace(_NBSP, " ") for w in wrapped]
+
+
+_LABEL = re.compile("‹[^‹›]*›")
+_NBSP = "\u00a0"  # not whitespace to textwrap
 
 
 def change_lines(
@@ -118,7 +114,7 @@ def change_lines(
     *,
     max_props: int | None,
     verbose: bool = False,
-    names: dict[str, str] | None = None,
+    placeholders: Placeholders | None = None,
 ) -> list[str]:
     """One change as plain lines: the resource, then its notes and property changes (indented).
     `max_props`: at most that many property lines (None: all)."""
@@ -141,7 +137,7 @@ def change_lines(
         props = [*change.options, *change.properties]
     shown = props if max_props is None else props[:max_props]
     lines += [f"    {n}" for n in notes]
-    lines += [f"    {line}" for p in shown for line in property_lines(p, names)]
+    lines += [f"    {line}" for p in shown for line in property_lines(p, placeholders)]
     if len(shown) < len(props):
         lines.append(f"    … {len(props) - len(shown)} more")
     return lines
@@ -169,10 +165,8 @@ def render_tree(diffs: Sequence[StackDiff], *, color: bool = False, verbose: boo
             out += fit(f"      what to do: {danger.remedy}")
         out.append("")
     for diff in diffs:
-        out.append(
-            paint(_BOLD, f"Plan diff of {diff.stack}: {diff.base} → {diff.head}")
-            + paint(_DIM, f"  ({_mode(diff)})")
-        )
+        out.append(paint(_BOLD, f"Plan diff of {diff.stack}: {diff.base} → {diff.head}"))
+        out.append(paint(_DIM, f"  ({_mode(diff)})"))
         if diff.error:
             out += [paint(_RED, f"  synthesis failed: {diff.error}"), ""]
             continue
@@ -185,7 +179,7 @@ def render_tree(diffs: Sequence[StackDiff], *, color: bool = False, verbose: boo
                 out.append(f"      {comp}")
                 for change in changes:
                     lines = change_lines(
-                        change, max_props=None if verbose else 25, names=diff.names
+                        change, max_props=None if verbose else 25, placeholders=diff.placeholders
                     )
                     flag = " !" if change.dangers else ""
                     head = fit(f"        {lines[0]}{flag}")
@@ -196,7 +190,10 @@ def render_tree(diffs: Sequence[StackDiff], *, color: bool = False, verbose: boo
         if diff.outputs:
             out.append("  Outputs:")
             out += [
-                w for p in diff.outputs for line in property_lines(p) for w in fit(f"      {line}")
+                w
+                for p in diff.outputs
+                for line in property_lines(p, diff.placeholders)
+                for w in fit(f"      {line}")
             ]
             out.append("")
         out.append(f"  Resources: {summary_text(diff)}; {diff.unchanged} unchanged")
@@ -205,8 +202,9 @@ def render_tree(diffs: Sequence[StackDiff], *, color: bool = False, verbose: boo
 
 
 def _mode(diff: StackDiff) -> str:
-    values = "computed values unknown" if diff.preview else "computed values mocked"
-    return f"offline, Pulumi mock runtime; {values}"
+    if diff.preview:
+        return "offline, Pulumi mock runtime; computed values unknown"
+    return "offline, Pulumi mock runtime, both sides as applied; ‹…›: a value the mocks invented"
 
 
 # --- pull-request comment ---------------------------------------------------------------------
@@ -248,8 +246,12 @@ def _markdown_head(diffs: Sequence[StackDiff], command: str, *, max_dangers: int
         f"### Offline plan: `{', '.join(bases)}` → `{', '.join(heads)}`",
         "",
         "Synthesized offline under Pulumi's mock runtime (no credentials, no cloud calls; "
-        f"computed values {'unknown' if all(d.preview for d in diffs) else 'mocked'}). "
-        "Replacements come from the providers' schemas (`infra/data/replacements.json`); the "
+        + (
+            "computed values unknown). "
+            if all(d.preview for d in diffs)
+            else f"both sides as applied, {LEGEND}). "
+        )
+        + "Replacements come from the providers' schemas (`infra/data/replacements.json`); the "
         "real `pulumi preview` is authoritative where it runs."
         + (f" Reproduce with `{command}`." if command else ""),
         "",
@@ -317,7 +319,7 @@ def _details(diff: StackDiff, *, max_props: int) -> list[str]:
         for comp, changes in comps.items():
             parts.append(f"# {comp}")
             for change in changes:
-                lines = change_lines(change, max_props=max_props, names=diff.names)
+                lines = change_lines(change, max_props=max_props, placeholders=diff.placeholders)
                 parts += [_code(line) for line in lines]
         parts += ["```", "", "</details>", ""]
     if diff.outputs:
@@ -326,7 +328,11 @@ def _details(diff: StackDiff, *, max_props: int) -> list[str]:
             f"<summary><b>{_html(diff.stack)}</b> · stack outputs ({len(diff.outputs)})</summary>",
             "",
             "```diff",
-            *(_code(line) for p in diff.outputs[: max(max_props, 5)] for line in property_lines(p)),
+            *(
+                _code(line)
+                for p in diff.outputs[: max(max_props, 5)]
+                for line in property_lines(p, diff.placeholders)
+            ),
             "```",
             "",
             "</details>",
@@ -355,7 +361,7 @@ def render_json(diffs: Sequence[StackDiff]) -> str:
     return json.dumps(
         {
             "format": "python-org-infra/plan-diff",
-            "version": 2,
+            "version": 3,
             "dangers": sum(len(d.dangers()) for d in diffs),
             "dangerClasses": {k.value: sum(len(d.dangers(k)) for d in diffs) for k in DangerClass},
             "stacks": [to_dict(d) for d in diffs],

@@ -7,6 +7,11 @@ reading the very config the engine would hand it (from `Pulumi.<stack>.yaml`).
 `CloudMocks` answers as a cloud would: ARNs, DNS names and endpoints in the resource's own
 region, ACM validation records, availability zones of the asked region, Cloudflare's IP ranges.
 With `preview=True` computed values stay unknown, as in a real `pulumi preview`.
+
+Besides what the program declared, the graph records what the mocks invented (`placeholders`:
+each id, ARN, generated name or endpoint they answered, and the zone and account ids of their
+invokes, with what it stands for) so that no renderer shows one as if it were real; and, given a
+`secret_digest_key`, a keyed hash of every secret input value beside its `[secret]` mask.
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ import asyncio
 import contextlib
 import gc
 import hashlib
+import hmac
+import json
 import logging
+import re
 import types
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -25,7 +33,8 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.mocks import MockMonitor, Mocks
 
-from infra.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.graph import SECRET, UNKNOWN, Graph, Resource, join_path
+from infra.plan import short_type
 from infra.projects import WEBSITE, Project
 from infra.stackfile import ROOT, read_stack_file
 
@@ -64,6 +73,7 @@ class CloudMocks(Mocks):
     def __init__(self, *, preview: bool) -> None:
         self.preview = preview
         self.provider_regions: dict[str, str] = {}
+        self.invented: dict[str, str] = {}  # value -> what it stands for (`Graph.placeholders`)
 
     # pulumi's Mocks interface -----------------------------------------------------------------
 
@@ -86,7 +96,12 @@ class CloudMocks(Mocks):
         answer = _INVOKES.get(args.token)
         if answer is None:
             raise NotImplementedError(f"the mocks do not answer the invoke {args.token}")
-        return answer(args.args, region), []
+        result = answer(args.args, region)
+        for path, what in _INVENTED_BY_INVOKE.get(args.token, {}).items():
+            value = _at(result, path)
+            if isinstance(value, str) and value:
+                self.invented.setdefault(value, what.format(**result))
+        return result, []
 
     def register_transform(self, transform: Any) -> None:
         pass
@@ -371,6 +386,30 @@ _INVOKES: dict[str, Invoke] = {
 }
 
 
+# What each invoke's answer invents (the rest is real: Cloudflare's ranges, ELB's accounts,
+# zone names): path in the answer -> what it stands for.
+_INVENTED_BY_INVOKE: dict[str, dict[str, str]] = {
+    "cloudflare:index/getZone:getZone": {
+        "id": "zone {name}",
+        "zoneId": "zone {name}",
+        "account.id": "Cloudflare account",
+        "owner.id": "Cloudflare zone owner",
+        "plan.id": "Cloudflare plan",
+    },
+    "aws:index/getCallerIdentity:getCallerIdentity": {
+        "accountId": "AWS account",
+        "arn": "AWS caller",
+        "userId": "AWS caller id",
+    },
+}
+
+
+def _at(doc: Any, path: str) -> Any:
+    for key in path.split("."):
+        doc = doc.get(key) if isinstance(doc, dict) else None
+    return doc
+
+
 def _zone(args: dict[str, Any]) -> dict[str, Any]:
     name = (args.get("filter") or {}).get("name") or "python.org"
     zone_id = args.get("zoneId") or _h("zone", name, n=32)
@@ -425,21 +464,50 @@ def _zone(args: dict[str, Any]) -> dict[str, Any]:
 # --- recording --------------------------------------------------------------------------------
 
 
-def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return {k: _plain_value(v) for k, v in json_format.MessageToDict(struct).items()}
+class _SecretDigests:
+    """Truncated HMAC-SHA256 of secret values under a per-run key, by property path. With a
+    random key that only the processes of one run hold, a digest says nothing about the value
+    (not even of a short one: there is no dictionary to try it against), yet two syntheses under
+    the same key agree exactly when the value is the same."""
+
+    SIZE = 16  # hex digits (64 bits): a collision by chance is out of reach
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self.found: dict[str, str] = {}
+
+    def record(self, path: str, value: Any) -> None:
+        if value == _UNKNOWN_VALUE:
+            return  # not a value yet: nothing to compare
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        mac = hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()
+        self.found[path] = mac[: self.SIZE]
 
 
-def _plain_value(value: Any) -> Any:
-    """Engine wire values to plain data: secrets masked, unknowns marked, references as URNs."""
+def _plain(struct: struct_pb2.Struct, secrets: _SecretDigests | None = None) -> dict[str, Any]:
+    doc = json_format.MessageToDict(struct)
+    return {k: _plain_value(v, k, secrets) for k, v in doc.items()}
+
+
+def _plain_value(value: Any, path: str = "", secrets: _SecretDigests | None = None) -> Any:
+    """Engine wire values to plain data: secrets masked, unknowns marked, references as URNs.
+    With `secrets`, each masked value's digest is recorded under its path (paths are built only
+    then: the common case pays nothing)."""
     if isinstance(value, dict):
         sig = value.get(_SIG)
         if sig == _SECRET_SIG:
+            if secrets is not None:
+                secrets.record(path, value.get("value"))
             return SECRET
         if sig == _RESOURCE_SIG:
             return value.get("urn", "")
-        return {k: _plain_value(v) for k, v in value.items()}
+        if secrets is None:
+            return {k: _plain_value(v) for k, v in value.items()}
+        return {k: _plain_value(v, join_path(path, k), secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain_value(v) for v in value]
+        if secrets is None:
+            return [_plain_value(v) for v in value]
+        return [_plain_value(v, f"{path}[{i}]", secrets) for i, v in enumerate(value)]
     if value == _UNKNOWN_VALUE:
         return UNKNOWN
     if isinstance(value, float) and value.is_integer():
@@ -447,7 +515,45 @@ def _plain_value(value: Any) -> Any:
     return value
 
 
-def _make_monitor(mocks: CloudMocks, stack: str, project: str) -> Any:
+# Every value the mocks make up carries a digest of the resource's name (`_h`) or the mock
+# account id; what else they answer (a region, a port, `ISSUED`) is a fact, not an invention.
+_INVENTION = re.compile(rf"[0-9a-fA-F]{{6,}}|{ACCOUNT_ID}")
+
+
+def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, string) for every string leaf of a plain tree."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, join_path(path, str(k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}[{i}]")
+
+
+def _inventions(
+    type_: str, name: str, inputs: dict[str, Any], outputs: dict[str, Any]
+) -> dict[str, str]:
+    """The values of a mocked answer that the mocks made up (not echoed from the inputs), with
+    what each stands for: the resource for its id and ARN, else the resource and attribute."""
+    given = {v for _, v in _strings(inputs)}
+    what = f"{short_type(type_)} {name}"
+    found: dict[str, str] = {}
+    for key in ("id", "arn"):
+        value = outputs.get(key)
+        if isinstance(value, str) and value not in given and _INVENTION.search(value):
+            found.setdefault(value, what)
+    for path, value in _strings(outputs):
+        if value in (SECRET, UNKNOWN) or value in given or not _INVENTION.search(value):
+            continue
+        found.setdefault(value, f"{what} {path}")
+    return found
+
+
+def _make_monitor(
+    mocks: CloudMocks, stack: str, project: str, secret_digest_key: bytes | None
+) -> Any:
     class RecordingMonitor(MockMonitor):
         """The SDK's mock monitor, also keeping every registration's options."""
 
@@ -468,6 +574,12 @@ def _make_monitor(mocks: CloudMocks, stack: str, project: str) -> Any:
                 provider = None
             elif request.custom and not region:
                 region = mocks.region_of(request.provider)
+            secrets = _SecretDigests(secret_digest_key) if secret_digest_key else None
+            inputs = _plain(request.object, secrets)
+            outputs = self._outputs(request, response) if request.custom else {}
+            if outputs and not request.type.startswith("pulumi:providers:"):
+                for value, what in _inventions(request.type, request.name, inputs, outputs).items():
+                    mocks.invented.setdefault(value, what)
             self.recorded[response.urn] = Resource(
                 urn=response.urn,
                 type=request.type,
@@ -475,8 +587,8 @@ def _make_monitor(mocks: CloudMocks, stack: str, project: str) -> Any:
                 custom=request.custom,
                 parent=request.parent or None,
                 provider=provider,
-                inputs=_plain(request.object),
-                outputs=self._outputs(request, response) if request.custom else {},
+                inputs=inputs,
+                outputs=outputs,
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
@@ -490,6 +602,7 @@ def _make_monitor(mocks: CloudMocks, stack: str, project: str) -> Any:
                     for key, deps in sorted(request.propertyDependencies.items())
                     if deps.urns
                 },
+                secret_digests=secrets.found if secrets else {},
             )
             return response
 
@@ -584,13 +697,17 @@ def synthesize(
     raw_config: Mapping[str, Any] | None = None,
     secret_keys: list[str] | None = None,
     program: Callable[[], None] | None = None,
+    secret_digest_key: bytes | None = None,
 ) -> Graph:
     """Run the program for `stack` under the mocks and return what it declared.
 
     `project` names the Pulumi project (the website by default; `infra.projects.BOOTSTRAP`):
     its stack files under `root`, its program, its name in the URNs. `raw_config` replaces the
     stack file (tests use it to try variants); `program` replaces the project's program (tests
-    use it to build a single component). A ConfigError from the program propagates unchanged."""
+    use it to build a single component). `secret_digest_key` (random, one per run, never
+    stored) records a keyed hash of every secret input value beside its mask, so that two
+    syntheses under the same key can be compared (`scripts/preview --base`). A ConfigError
+    from the program propagates unchanged."""
     import pulumi
     from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime import settings
@@ -603,7 +720,7 @@ def synthesize(
         program = project.load_program()
 
     mocks = CloudMocks(preview=preview)
-    monitor = _make_monitor(mocks, stack, project.name)
+    monitor = _make_monitor(mocks, stack, project.name, secret_digest_key)
     settings.ROOT.set(None)
     settings.configure(
         pulumi_mocks.MockSettings(
@@ -638,4 +755,5 @@ def synthesize(
         resources=dict(monitor.recorded),
         outputs=monitor.stack_outputs,
         preview=preview,
+        placeholders=dict(sorted(mocks.invented.items())),
     )

@@ -1,6 +1,7 @@
 """Shared fixtures: each stack is synthesized once per session, in both modes.
 
-`prod` / `staging`: computed values answered by the mocks (as after an apply).
+`prod` / `staging`: computed values answered by the mocks (as after an apply); `prod` also
+records secret digests under the session's `SECRET_DIGEST_KEY`, as `scripts/preview --base` does.
 `prod_preview` / `staging_preview`: computed values unknown, as in `pulumi preview`.
 `bootstrap` / `bootstrap_preview`: the bootstrap project's stack (bootstrap/), likewise.
 Synthesis costs about a second per stack after the first imports, so many small tests query
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -21,10 +23,13 @@ from infra.projects import BOOTSTRAP
 from infra.stackfile import read_stack_file
 from infra.synth import synthesize
 
+# One random key per test session, as `scripts/preview --base` draws one per run.
+SECRET_DIGEST_KEY = secrets.token_bytes(32)
+
 
 @pytest.fixture(scope="session")
 def prod() -> Graph:
-    return synthesize("prod")
+    return synthesize("prod", secret_digest_key=SECRET_DIGEST_KEY)
 
 
 @pytest.fixture(scope="session")

@@ -12,17 +12,18 @@ import pytest
 
 from infra import replacement_data
 from infra.diff import ABSENT, COMPUTED, DangerClass, DangerCode, Kind, StackDiff, diff_graphs
-from infra.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.graph import SECRET, UNKNOWN, Graph, Resource, join_path
 from infra.render_diff import MARKER, render_json, render_markdown, render_tree
 from infra.stackfile import ROOT
 from infra.synth import synthesize
-from tests.conftest import SynthVariant, encode, raw_stack
+from tests.conftest import SECRET_DIGEST_KEY, SynthVariant, encode, raw_stack
 
 RDS = "aws:rds/instance:Instance"
 BUCKET = "aws:s3/bucket:Bucket"
 KEY = "aws:kms/key:Key"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 
 
 def copy_of(graph: Graph) -> Graph:
@@ -416,33 +417,214 @@ def test_adding_a_region_shows_the_updates_it_causes_in_the_home_region(
 # --- secrets --------------------------------------------------------------------------------
 
 SENTINEL = "https://Sup3rS3cretToken@sentry.invalid/42"
+APP_SECRETS = {"us-east-2-app", "eu-west-1-app", "ap-southeast-1-app"}
 
 
-def test_secrets_never_appear_in_any_output_format(prod_preview: Graph) -> None:
-    """A stack with a real secret value, diffed against nothing (every input shown) and against
-    the plain stack: the value is never in the tree, the markdown or the JSON."""
+@pytest.fixture(scope="module")
+def prod_with_sentry() -> Graph:
+    """Prod with a Sentry DSN set as a secret, as applied, with secret digests under the same
+    key as the `prod` fixture: one revision of a pull request that adds `sentryDsn`."""
     raw = raw_stack("prod")
     raw["python-org:sentryDsn"] = SENTINEL
-    raw["python-org:web"]["appImage"] = "ghcr.io/python/pythondotorg@sha256:" + "c" * 64
-    secret = synthesize(
-        "prod", preview=True, raw_config=encode(raw), secret_keys=["python-org:sentryDsn"]
+    return synthesize(
+        "prod",
+        raw_config=encode(raw),
+        secret_keys=["python-org:sentryDsn"],
+        secret_digest_key=SECRET_DIGEST_KEY,
     )
-    empty = Graph(project="python-org", stack="prod", resources={}, outputs={}, preview=True)
-    # A secret-bearing change the graph must mask: the settings secret's value changes.
-    version = next(r for r in prod_preview if r.type.endswith("secretVersion:SecretVersion"))
-    old = edit(prod_preview, version.type, version.name, inputs={"secretString": "plain-old"})
+
+
+def digests(*graphs: Graph) -> set[str]:
+    return {d for g in graphs for r in g for d in r.secret_digests.values()}
+
+
+def test_secret_inputs_carry_a_keyed_digest_beside_the_mask(
+    prod: Graph, prod_with_sentry: Graph, prod_preview: Graph
+) -> None:
+    def masked(value: Any, path: str = "") -> set[str]:
+        if value == SECRET:
+            return {path}
+        if isinstance(value, dict):
+            return {p for k, v in value.items() for p in masked(v, join_path(path, k))}
+        if isinstance(value, list):
+            return {p for i, v in enumerate(value) for p in masked(v, f"{path}[{i}]")}
+        return set()
+
+    for res in prod:
+        assert set(res.secret_digests) == masked(res.inputs), res.name
+    # Nested masks too (the edge's origin secret inside a ruleset's header action).
+    assert any("." in path for r in prod for path in r.secret_digests)
+    versions = {r.name: r for r in prod.of_type(SECRET_VERSION)}
+    after = {r.name: r for r in prod_with_sentry.of_type(SECRET_VERSION)}
+    # The same key: equal values, equal digests; the DSN changes only the app's settings.
+    changed = {n for n in versions if versions[n].secret_digests != after[n].secret_digests}
+    assert changed == APP_SECRETS
+    assert all(len(d) == 16 for d in digests(prod))
+    # Without a key (the tests' other fixtures, a plain preview) there are none.
+    assert not digests(prod_preview)
+
+
+def test_a_digest_depends_on_the_key_and_the_value() -> None:
+    from infra.synth import _SecretDigests
+
+    def digest(key: bytes, value: str) -> str:
+        found = _SecretDigests(key)
+        found.record("secretString", value)
+        return found.found["secretString"]
+
+    key, other = b"k" * 32, b"o" * 32
+    assert digest(key, SENTINEL) == digest(key, SENTINEL)
+    assert digest(key, SENTINEL) != digest(key, SENTINEL + "x")
+    assert digest(key, SENTINEL) != digest(other, SENTINEL)
+    assert "Sup3r" not in digest(key, SENTINEL)
+    unknown = _SecretDigests(key)
+    unknown.record("secretString", "04da6b54-80e4-46f7-96ec-b56ff0331ba9")
+    assert not unknown.found  # not a value yet
+
+
+def test_adding_a_secret_shows_the_app_secret_versions_changing(
+    prod: Graph, prod_with_sentry: Graph
+) -> None:
+    """Both sides hold only `[secret]`; their digests differ, so the app's settings secret of
+    every region changes, in every format, and nothing reveals the DSN or a digest."""
+    diff = diff_graphs(prod, prod_with_sentry, base="main", head="pr")
+    assert {(c.kind, c.type, c.name) for c in diff.changes} == {
+        (Kind.UPDATE, SECRET_VERSION, name) for name in APP_SECRETS
+    }
+    for change in diff.changes:
+        (prop,) = change.properties
+        assert (prop.path, prop.old, prop.new, prop.secret_changed) == (
+            "secretString",
+            SECRET,
+            SECRET,
+            True,
+        )
+    out = renderings([diff])
+    for fmt in ("tree", "markdown"):
+        assert out[fmt].count("secretString: changed (secret)") == 3, fmt
+        for name in APP_SECRETS:
+            assert f"secretsmanager.SecretVersion {name}" in out[fmt], fmt
+    doc = json.loads(out["json"])
+    props = [p for c in doc["stacks"][0]["changes"] for p in c["properties"]]
+    assert props == 3 * [
+        {"path": "secretString", "old": SECRET, "new": SECRET, "secretChanged": True}
+    ]
+    secret_texts = {"Sup3rS3cret", *digests(prod, prod_with_sentry)}
+    for fmt, text in out.items():
+        assert not [t for t in secret_texts if t in text], fmt
+    # A graph without digests (a revision that predates them) cannot tell: no change.
+    plain = copy_of(prod_with_sentry)
+    for urn, res in plain.resources.items():
+        plain.resources[urn] = dataclasses.replace(res, secret_digests={})
+    assert diff_graphs(prod, plain).empty
+
+
+def test_secrets_never_appear_in_any_output_format(prod: Graph, prod_with_sentry: Graph) -> None:
+    """A stack with a real secret value, diffed against nothing (every input shown), against
+    the plain stack, and against one where the settings secret was a plain value: the value is
+    never in the tree, the markdown or the JSON, nor is any digest."""
+    secret = prod_with_sentry
+    empty = Graph(project="python-org", stack="prod", resources={}, outputs={})
+    version = next(r for r in prod if r.type == SECRET_VERSION)
+    old = edit(prod, version.type, version.name, inputs={"secretString": "plain-old"})
     diffs = [
         diff_graphs(empty, secret),
-        diff_graphs(prod_preview, secret),
+        diff_graphs(prod, secret),
         diff_graphs(old, secret),
     ]
     out = renderings(diffs)
+    secret_texts = {"Sup3rS3cret", *digests(secret, prod)}
     for fmt, text in out.items():
-        assert "Sup3rS3cret" not in text, fmt
+        assert not [t for t in secret_texts if t in text], fmt
         assert SECRET in text, fmt
     masked = [p for c in diffs[2].changes for p in c.properties if p.path == "secretString"]
     assert masked
     assert {p.new for p in masked} == {SECRET}
+
+
+# --- values the mocks invented ---------------------------------------------------------------
+
+
+def test_the_synthesis_records_what_the_mocks_invented(prod: Graph, prod_preview: Graph) -> None:
+    vpc = prod.one("aws:ec2/vpc:Vpc", "us-east-2-vpc")
+    db = prod.one(RDS, "us-east-2-db")
+    zone_ids = {r.inputs["zoneId"] for r in prod.of_type("cloudflare:index/dnsRecord:DnsRecord")}
+    assert prod.placeholders[vpc.outputs["id"]] == "ec2.Vpc us-east-2-vpc"
+    assert prod.placeholders[vpc.outputs["arn"]] == "ec2.Vpc us-east-2-vpc"
+    assert prod.placeholders[db.outputs["address"]] == "rds.Instance us-east-2-db address"
+    assert [prod.placeholders[z] for z in zone_ids] == ["zone python.org"]
+    assert prod.placeholders["123456789012"] == "AWS account"
+    # Facts are not inventions: the region, what the program set, Cloudflare's real ranges.
+    assert "us-east-2" not in prod.placeholders
+    assert db.inputs["identifier"] not in prod.placeholders
+    assert "173.245.48.0/20" not in prod.placeholders
+    # In a preview only the invokes invent (computed values stay unknown).
+    assert set(prod_preview.placeholders.values()) <= {
+        "zone python.org",
+        "Cloudflare account",
+        "Cloudflare zone owner",
+        "Cloudflare plan",
+        "AWS account",
+        "AWS caller",
+        "AWS caller id",
+    }
+    assert prod_preview.placeholders
+
+
+def test_invented_values_are_marked_in_every_format(prod: Graph) -> None:
+    """An id, an ARN inside a policy, the zone id: shown as what they stand for, flagged in the
+    JSON, never as if they were real."""
+    rule = prod.one(INGRESS_RULE, "us-east-2-web-from-alb")
+    instances = prod.one(SG, "us-east-2-web-instances")
+    new = edit(
+        prod, rule.type, rule.name, inputs={"referencedSecurityGroupId": instances.outputs["id"]}
+    )
+    policy = prod.one("aws:iam/rolePolicy:RolePolicy", "us-east-2-replication")
+    doc = json.loads(policy.inputs["policy"])
+    doc["Statement"][0]["Resource"] = [*_as_list(doc["Statement"][0]["Resource"]), "x"]
+    new = edit(new, policy.type, policy.name, inputs={"policy": json.dumps(doc)})
+    record = prod.of_type("cloudflare:index/dnsRecord:DnsRecord")[0]
+    new = edit(new, record.type, record.name, inputs={"ttl": 60})
+    diff = diff_graphs(prod, new)
+    out = renderings([diff])
+    changed = "~ referencedSecurityGroupId: ‹ec2.SecurityGroup us-east-2-web-alb› →"
+    for fmt in ("tree", "markdown"):
+        assert changed in out[fmt], fmt
+        assert "‹ec2.SecurityGroup us-east-2-web-instances›" in out[fmt], fmt
+        assert instances.outputs["id"] not in out[fmt], fmt
+    props = {
+        (c["name"], p["path"]): p
+        for c in json.loads(out["json"])["stacks"][0]["changes"]
+        for p in c["properties"]
+    }
+    moved = props[(rule.name, "referencedSecurityGroupId")]
+    assert (moved["new"], moved["placeholder"]) == (instances.outputs["id"], True)
+    assert "placeholder" not in props[(record.name, "ttl")]
+    # Every input of every resource set anew: not one invented value shows raw in the tree.
+    bare = copy_of(prod)
+    for urn, res in bare.resources.items():
+        bare.resources[urn] = dataclasses.replace(res, inputs={})
+    tree = render_tree([diff_graphs(bare, prod)], verbose=True)
+    assert "+ zoneId: ‹zone python.org›" in tree
+    assert '‹s3.Bucket us-east-2-media›/*\\"' in tree  # inside a policy document
+    assert not [v for v in prod.placeholders if v in tree]
+    assert max(len(line) for line in tree.splitlines()) <= 100
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_plain_preview_marks_invented_outputs(prod: Graph) -> None:
+    from infra.plan import render_tree as preview_tree
+    from infra.plan import summary
+
+    tree = preview_tree(prod)
+    outputs = tree.split("Outputs:")[1]
+    assert "database_endpoint: ‹rds.Instance us-east-2-db endpoint›" in outputs
+    assert "‹…› marks a value the mocks invented" in outputs
+    assert not [v for v in prod.placeholders if v in tree]
+    assert "regions.us-east-2.database_endpoint" in summary(prod)["placeholderOutputs"]
 
 
 # --- renderings -----------------------------------------------------------------------------
@@ -605,7 +787,9 @@ def test_the_tree_fits_100_columns(prod_preview: Graph) -> None:
     assert max(len(line) for line in tree.splitlines()) <= 100
 
 
-def test_the_json_validates_against_its_schema(prod_preview: Graph) -> None:
+def test_the_json_validates_against_its_schema(
+    prod_preview: Graph, prod: Graph, prod_with_sentry: Graph
+) -> None:
     import jsonschema
 
     schema = json.loads((ROOT / "infra" / "data" / "plan-diff.schema.json").read_text())
@@ -617,6 +801,15 @@ def test_the_json_validates_against_its_schema(prod_preview: Graph) -> None:
         render_json([diff_graphs(prod_preview, new), diff_graphs(prod_preview, prod_preview)])
     )
     jsonschema.validate(doc, schema)
+    # As applied: placeholders and changed secrets.
+    rule = prod.one(INGRESS_RULE, "us-east-2-web-from-alb")
+    moved = edit(prod, rule.type, rule.name, inputs={"referencedSecurityGroupId": "sg-1"})
+    applied = json.loads(
+        render_json([diff_graphs(prod, moved), diff_graphs(prod, prod_with_sentry)])
+    )
+    jsonschema.validate(applied, schema)
+    flags = {k for s in applied["stacks"] for c in s["changes"] for p in c["properties"] for k in p}
+    assert {"placeholder", "secretChanged"} <= flags
     broken = {**doc, "stacks": [{**doc["stacks"][0], "changes": [{"kind": "explode"}]}]}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)

@@ -33,15 +33,31 @@ def test_diff_against_head_through_a_git_worktree(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The real thing, end to end: a worktree at HEAD and the working tree, synthesized in two
-    subprocesses; the worktree is gone afterwards."""
+    subprocesses as applied, under one random key that is in neither's argv; the secrets'
+    digests reach the diff and nothing else; the worktree is gone afterwards."""
     real, added = preview._git, []
+    real_start = preview._start
+    starts: list[tuple[bytes, list[str]]] = []
+    real_graph = preview._graph
+    graphs: list[Graph] = []
 
     def git(*args: str, cwd: Path = ROOT) -> str:
         if args[:2] == ("worktree", "add"):
             added.append(args[-2])
         return real(*args, cwd=cwd)
 
+    def start(*args: Any) -> Any:
+        run = real_start(*args)
+        starts.append((args[-1], list(run.proc.args)))  # type: ignore[arg-type]
+        return run
+
+    def graph(*args: Any) -> Graph:
+        graphs.append(real_graph(*args))
+        return graphs[-1]
+
     monkeypatch.setattr(preview, "_git", git)
+    monkeypatch.setattr(preview, "_start", start)
+    monkeypatch.setattr(preview, "_graph", graph)
     status = preview.main(["--base", "HEAD", "staging", "--format", "json"])
     out = capsys.readouterr().out
     assert status == 0, out
@@ -51,8 +67,17 @@ def test_diff_against_head_through_a_git_worktree(
     assert stack["base"].startswith("HEAD (")
     assert stack["head"] == "working tree"
     assert stack["error"] is None
+    assert stack["preview"] is False  # both revisions as applied
     # Whatever is uncommitted, most of the stack is the same on both sides.
     assert stack["summary"]["unchanged"] > 50
+    (head_key, head_argv), (base_key, base_argv) = starts
+    assert head_key == base_key
+    assert len(head_key) == 32
+    assert not [a for a in [*head_argv, *base_argv] if head_key.hex() in str(a)]
+    digests = {d for g in graphs for r in g for d in r.secret_digests.values()}
+    assert len(graphs) == 2
+    assert digests  # the working tree's side at least records them
+    assert not [d for d in digests if d in out]
     (path,) = added
     assert not Path(path).exists()
     assert f"worktree {path}" not in worktrees()
@@ -89,7 +114,7 @@ def test_fail_on_danger_needs_a_base() -> None:
 def _fake_diff(
     monkeypatch: pytest.MonkeyPatch, diffs: list[StackDiff], graphs: dict[str, Graph]
 ) -> None:
-    def diff_revisions(ref: str, stacks: Any, *, preview: bool = True) -> Any:
+    def diff_revisions(ref: str, stacks: Any, *, preview: bool = False) -> Any:
         return diffs, graphs
 
     monkeypatch.setattr(preview, "diff_revisions", diff_revisions)

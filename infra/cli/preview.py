@@ -7,6 +7,13 @@ they declare (`--project bootstrap`: the bootstrap project's stacks instead of t
 the stack(s) at REF (a temporary `git worktree`) and in the working tree, in two subprocesses at
 once, and print what would change, dangers first.
 
+The diff compares both revisions as applied (computed values answered by the mocks, the same on
+both sides for a resource that did not change), as `pulumi preview` compares a program with the
+stack's state: a change inside a computed value (user data, a policy) shows, and what comes from
+a resource the change creates or replaces is `(known after apply)`. Both subprocesses get one
+random key for the run (on stdin: never in argv, the environment or a file), under which they
+record a keyed hash of each secret value, so that a changed secret shows as `changed (secret)`.
+
 Exit status: 0 done; 2 a stack does not synthesize, or bad arguments; 3 `--fail-on-danger` and a
 danger was found.
 """
@@ -16,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -81,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--mocked-values",
         action="store_true",
-        help="resolve computed values with the mocks' answers instead of leaving them unknown",
+        help="resolve computed values with the mocks' answers instead of leaving them unknown "
+        "(a diff with --base always does: it compares both revisions as applied)",
     )
     parser.add_argument(
         "--base",
@@ -200,11 +209,14 @@ def _draw(target: Path | None, graphs: list[Graph]) -> int:
 # Runs in a fresh interpreter with cwd = the tree to synthesize: it imports that tree's `infra`
 # (the base revision's own program and synthesis), never this process's. It writes JSON to the
 # file named by argv[1]: {stack: {"graph": Graph.to_json()} | {"missing": true} | {"error": str}}.
+# Its first line of stdin is the run's secret-digest key (hex); a revision whose synthesis
+# predates secret digests is synthesized without (its secrets then compare as unchanged).
 _DRIVER = r"""
-import json, sys
+import inspect, json, sys
 from pathlib import Path
 
 out, mode, stacks = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+key = bytes.fromhex(sys.stdin.readline().strip())
 root = Path.cwd()
 sys.path.insert(0, str(root))
 result = {}
@@ -213,12 +225,15 @@ try:
 except Exception as exc:
     result = {s: {"error": f"cannot import infra.synth: {type(exc).__name__}: {exc}"} for s in stacks}
 else:
+    options = {}
+    if key and "secret_digest_key" in inspect.signature(synthesize).parameters:
+        options["secret_digest_key"] = key
     for stack in stacks:
         if not (root / f"Pulumi.{stack}.yaml").is_file():
             result[stack] = {"missing": True}
             continue
         try:
-            graph = synthesize(stack, preview=mode == "preview", root=root)
+            graph = synthesize(stack, preview=mode == "preview", root=root, **options)
         except BaseException as exc:
             result[stack] = {"error": f"{type(exc).__name__}: {exc}"}
         else:
@@ -257,15 +272,19 @@ class _DiffError(Exception):
     pass
 
 
-def _start(label: str, tree: Path, stacks: list[str], preview: bool, out: Path) -> _Run:
+def _start(label: str, tree: Path, stacks: list[str], preview: bool, out: Path, key: bytes) -> _Run:
     proc = subprocess.Popen(
         [sys.executable, "-c", _DRIVER, str(out), "preview" if preview else "mocked", *stacks],
         cwd=tree,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert proc.stdin is not None
+    with proc.stdin:
+        proc.stdin.write(key.hex() + "\n")
+    proc.stdin = None  # written and closed: `communicate` has only stderr to read
     return _Run(label, proc, out)
 
 
@@ -293,10 +312,11 @@ def _base_stacks(sha: str) -> list[str]:
 
 
 def synthesize_revisions(
-    ref: str, stacks: list[str] | None, *, preview: bool = True
+    ref: str, stacks: list[str] | None, *, preview: bool = False
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """Synthesize `stacks` (None: every stack of either side) at `ref` and in the working tree,
-    in parallel. Returns the commit and both sides' driver results."""
+    in parallel, under one fresh secret-digest key. Returns the commit and both sides' driver
+    results (graphs with secret digests: for the diff only, never to be written or printed)."""
     sha = _resolve(ref)
     try:
         _git("cat-file", "-e", f"{sha}:infra/synth.py")
@@ -308,13 +328,15 @@ def synthesize_revisions(
     if stacks is None:
         stacks = sorted(set(stack_names()) | set(_base_stacks(sha)))
     runs: list[_Run] = []
+    key = secrets.token_bytes(32)  # this run's only: dies with it
+    # The results (with the digests) live in this directory only while the run does.
     with tempfile.TemporaryDirectory(prefix="preview-base-") as tmp:
         worktree = Path(tmp) / "base"
         try:
             # The working tree starts first: it runs while the worktree is checked out.
-            runs.append(_start("working tree", ROOT, stacks, preview, Path(tmp) / "head.json"))
+            runs.append(_start("working tree", ROOT, stacks, preview, Path(tmp) / "head.json", key))
             _git("worktree", "add", "--detach", "--quiet", str(worktree), sha)
-            runs.append(_start(f"{ref}", worktree, stacks, preview, Path(tmp) / "base.json"))
+            runs.append(_start(f"{ref}", worktree, stacks, preview, Path(tmp) / "base.json", key))
             head, base = runs[0].result(), runs[1].result()
         finally:
             for run in runs:
@@ -330,7 +352,7 @@ def synthesize_revisions(
 
 
 def diff_revisions(
-    ref: str, stacks: list[str] | None, *, preview: bool = True
+    ref: str, stacks: list[str] | None, *, preview: bool = False
 ) -> tuple[list[StackDiff], dict[str, Graph]]:
     """The plan diff of every stack from `ref` to the working tree, and the working tree's graphs."""
     from infra.diff import StackDiff, diff_graphs
@@ -377,7 +399,7 @@ def _diff(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     stacks = None if args.all else (args.stacks or ["prod"])
     try:
-        diffs, graphs = diff_revisions(args.base, stacks, preview=not args.mocked_values)
+        diffs, graphs = diff_revisions(args.base, stacks, preview=False)
     except _DiffError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
