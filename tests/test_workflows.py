@@ -112,9 +112,24 @@ def test_pull_requests_get_tests_validation_and_the_offline_plan_as_a_sticky_com
     plan = jobs["offline-plan"]
     assert plan["steps"][0]["with"]["fetch-depth"] == 0
     command = next(s["run"] for s in steps(plan) if "scripts/preview" in s.get("run", ""))
-    for flag in ("--base", "--all", "--format markdown", "--fail-on-danger", "--graph"):
+    for flag in (
+        "--base",
+        "--all",
+        "--format markdown",
+        "--fail-on-danger",
+        "--fail-on-outage",
+        "--graph",
+    ):
         assert flag in command
     assert "${{" not in command  # the base ref reaches the shell as an environment variable
+    # Each danger class fails the check unless its own label accepts it.
+    step = next(s for s in steps(plan) if "scripts/preview" in s.get("run", ""))
+    for label, flag, var in (
+        ("allow-dangerous-changes", "--fail-on-danger", "ALLOW_DANGER"),
+        ("allow-outage", "--fail-on-outage", "ALLOW_OUTAGE"),
+    ):
+        assert f"'{label}'" in step["env"][var]
+        assert f'if [ "${var}" != true ]; then flags+=({flag}); fi' in command
     (comment,) = uses(plan, "marocchino/sticky-pull-request-comment")
     assert comment["with"]["path"] == "plan/plan.md"
     assert plan["permissions"] == {"contents": "read", "pull-requests": "write"}
