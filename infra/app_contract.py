@@ -21,28 +21,73 @@ What the app needs, from its repository (commit in the data file):
   app builds `http://` URLs, e.g. apps/pages/middleware.py's slash redirect, which Cloudflare
   sends back to https: a redirect loop, and Django's CSRF origin check refuses every POST;
 - ALB health checks send the target's IP as Host; Django answers 400 to a host not in
-  `ALLOWED_HOSTS`, so each instance adds its own private IP at boot.
+  `ALLOWED_HOSTS`, so each instance adds its own private IP at boot;
+- the production settings hard-code a database cache, which a read replica can't write; a
+  settings overlay of this repository (`infra/templates/python/pythondotorg_infra_settings.py`)
+  star-imports them and points CACHES at the region's Redis, media URLs at the public hostname
+  and WhiteNoise's max-age at the real site's (docs/app-contract.md, "The settings overlay");
+- Celery (Procfile `worker`, `worker-beat`) reads its broker from REDIS_URL; on a rediss:// URL
+  kombu falls back to CERT_NONE without `ssl_cert_reqs` (kombu/connection.py) and Celery's
+  result backend refuses it (celery/backends/redis.py), so the URL says `ssl_cert_reqs=required`.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
-SETTINGS_MODULE = "pydotorg.settings.cabotage"
+SETTINGS_MODULE = "pydotorg.settings.cabotage"  # the app's production settings
+OVERLAY_MODULE = "pythondotorg_infra_settings"  # ours: star-imports SETTINGS_MODULE
 CODE_DIR = "/code"  # WORKDIR of Dockerfile.cabotage; gunicorn.conf is read relative to it
-GUNICORN = f"{CODE_DIR}/.venv/bin/gunicorn"  # VIRTUAL_ENV=/code/.venv in Dockerfile.cabotage
-PYTHON = f"{CODE_DIR}/.venv/bin/python"
-CA_BUNDLE = "/etc/pythondotorg/rds-ca.pem"  # host path, mounted read-only at the same path
+VENV_BIN = f"{CODE_DIR}/.venv/bin"  # VIRTUAL_ENV=/code/.venv in Dockerfile.cabotage
+GUNICORN = f"{VENV_BIN}/gunicorn"
+CELERY = f"{VENV_BIN}/celery"
+PYTHON = f"{VENV_BIN}/python"
+ETC = "/etc/pythondotorg"  # host path, mounted read-only at the same path in the container
+OVERLAY_DIR = f"{ETC}/python"  # the overlay's modules
+# The image installs no package of the app (pyproject: `packages = []`): /code must be on the
+# path for a script run from elsewhere (the release step), and the overlay's directory too.
+PYTHONPATH = f"{OVERLAY_DIR}:{CODE_DIR}"
+CA_BUNDLE = f"{ETC}/rds-ca.pem"
 # The RDS certificate bundle of a region ("Certificate bundles by AWS Region", RDS User Guide:
 # Using SSL/TLS to encrypt a connection to a DB instance).
 CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/{region}/{region}-bundle.pem"
+# The CA file the production settings hand the search client (HAYSTACK_CONNECTIONS KWARGS
+# ca_certs, cabotage's path), and what is mounted there: Amazon Linux 2023's system bundle,
+# which has the Amazon roots that sign OpenSearch Service's certificates.
+SEARCH_CA = "/var/run/secrets/cabotage.io/ca.crt"
+HOST_CA_BUNDLE = "/etc/pki/tls/certs/ca-bundle.crt"
+SEARCH_INDEX = "haystack-prod"  # HAYSTACK_INDEX's default; the app's search role covers it
 MEDIA_ACL = "bucket-owner-full-control"
 # The only ACL S3 accepts on a bucket with ACLs disabled (BucketOwnerEnforced) besides none: the
 # app's default, public-read, is refused with AccessControlListNotSupported (S3 User Guide,
 # "Controlling ownership of objects and disabling ACLs").
 APP_USER_PREFIX = "pythondotorg_g"  # the app's database user: prefix + generation
 MIGRATION_LOCK = 0x70796F7267  # pg_advisory_lock key: "pyorg"; one migration at a time
+BEAT_LOCK = 0x70796265617400  # "pybeat": held by the one beat, on the primary
+INDEX_LOCK = 0x7079696478  # "pyidx": one search indexer per region (advisory locks work on a
+# hot standby: PostgreSQL docs, "Hot Standby", 26.4.1)
+REDIS_PORT = 6379
+CELERY_DB = 0  # the broker and result store (home region)
+CACHE_DB = 1  # the regional cache
+# What a replica region's web process gets as REDIS_URL: no broker. Nothing there sends a task
+# (the app's one task is sent by beat and django-celery-beat's admin action, and /admin/ is
+# pinned to the home region); should something try, `.invalid` never resolves (RFC 2606), so it
+# fails at once, in Sentry, instead of queueing in a region where no worker consumes.
+NO_BROKER = "redis://celery-runs-in-the-home-region-only.invalid:6379/0"
+# SES SMTP: STARTTLS on 587 (the settings set EMAIL_USE_TLS = True), the home region's endpoint
+# ("Connecting to an Amazon SES SMTP endpoint", SES Developer Guide).
+SMTP_PORT = 587
+SMTP_HOST = "email-smtp.{region}.amazonaws.com"
+
+
+class Process(enum.Enum):
+    """A Procfile process this repository runs (`release` runs before `web`, at home)."""
+
+    WEB = "web"
+    WORKER = "worker"
+    BEAT = "worker-beat"
 
 
 def web_command(port: int) -> list[str]:
@@ -56,10 +101,44 @@ def web_command(port: int) -> list[str]:
     ]
 
 
+def worker_command() -> list[str]:
+    """Procfile `worker`."""
+    return [CELERY, "-A", "pydotorg", "worker", "-l", "INFO"]
+
+
+def beat_command() -> list[str]:
+    """Procfile `worker-beat`, inside `singleton.py`: beat runs only while it holds an advisory
+    lock on the primary, so a second beat anywhere waits instead of sending every task twice."""
+    return [
+        PYTHON,
+        f"{ETC}/singleton.py",
+        str(BEAT_LOCK),
+        CELERY,
+        "-A",
+        "pydotorg",
+        "beat",
+        "-l",
+        "INFO",
+        "--scheduler",
+        "django_celery_beat.schedulers:DatabaseScheduler",
+    ]
+
+
+def command(process: Process, port: int) -> list[str]:
+    if process is Process.WEB:
+        return web_command(port)
+    return worker_command() if process is Process.WORKER else beat_command()
+
+
 def release_command() -> list[str]:
     """Procfile `release` (`manage.py migrate --noinput`), under an advisory lock (see
     `infra/templates/release.py`)."""
-    return [PYTHON, "/etc/pythondotorg/release.py"]
+    return [PYTHON, f"{ETC}/release.py"]
+
+
+def search_index_command() -> list[str]:
+    """The region's search indexer (`infra/templates/search_index.py`)."""
+    return [PYTHON, f"{ETC}/search_index.py"]
 
 
 def app_user(generation: int) -> str:
@@ -71,15 +150,26 @@ class Settings:
     """What the program knows of one region when it renders the user data."""
 
     region: str
-    home: bool  # the home region runs the release step (migrations) before serving
+    home_region: str  # migrations, Celery and SES live there
     allowed_hosts: tuple[str, ...]  # public hostnames and the region's origin hostname
+    media_domain: str  # the public hostname media URLs use (the edge routes /media/ to S3)
     image: str  # by digest
     media_bucket: str
-    app_secret_id: str  # Secrets Manager, this region: secret_key, sentry_dsn
+    app_secret_id: str  # Secrets Manager, this region: secret_key, sentry_dsn, smtp_*
     db_secret_id: str  # Secrets Manager, this region: username, password (+ master_* at home)
     db_host: str
     db_port: int
     db_name: str
+    cache_host: str  # the region's Redis primary endpoint
+    cache_secret_id: str  # auth_token
+    cache_max_timeout: int  # seconds: no cache entry outlives this (edge HTML TTL)
+    search_host: str  # the region's OpenSearch endpoint
+    search_secret_id: str  # app_username, app_password, master_username, master_password
+    from_email: str
+
+    @property
+    def home(self) -> bool:
+        return self.region == self.home_region
 
 
 def _database_url(s: Settings, user: str, password: str) -> str:
@@ -89,11 +179,19 @@ def _database_url(s: Settings, user: str, password: str) -> str:
     )
 
 
+def redis_url(s: Settings, db: int) -> str:
+    return (
+        f"rediss://:${{secret:cache:auth_token|url}}@{s.cache_host}:{REDIS_PORT}/{db}"
+        "?ssl_cert_reqs=required"
+    )
+
+
 def environment(s: Settings) -> dict[str, str]:
     """The container's environment, by variable: `${...}` parts are filled in at boot."""
     digest = s.image.rsplit("@", 1)[1]
     return {
-        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+        "DJANGO_SETTINGS_MODULE": OVERLAY_MODULE,
+        "PYTHONPATH": PYTHONPATH,
         "ALLOWED_HOSTS": ",".join((*s.allowed_hosts, "${instance_ip}")),
         "SECRET_KEY": "${secret:app:secret_key}",
         "SENTRY_DSN": "${secret:app:sentry_dsn}",
@@ -109,14 +207,20 @@ def environment(s: Settings) -> dict[str, str]:
         "AWS_DEFAULT_ACL": MEDIA_ACL,
         # Fastly purges: this site is behind Cloudflare; empty turns them off (fastly/utils.py).
         "FASTLY_API_KEY": "",
-        # Interim, until the mail and search of issue 12 exist: values the settings accept, so
-        # that the app imports; sending mail and searching fail until then.
-        "EMAIL_HOST": "localhost",
-        "EMAIL_PORT": "25",
-        "EMAIL_HOST_USER": "",
-        "EMAIL_HOST_PASSWORD": "",
-        "DEFAULT_FROM_EMAIL": "noreply@python.org",
-        "SEARCHBOX_SSL_URL": "https://localhost:9200/",
+        "EMAIL_HOST": SMTP_HOST.format(region=s.home_region),
+        "EMAIL_PORT": str(SMTP_PORT),
+        "EMAIL_HOST_USER": "${secret:app:smtp_username}",
+        "EMAIL_HOST_PASSWORD": "${secret:app:smtp_password}",
+        "DEFAULT_FROM_EMAIL": s.from_email,
+        "SEARCHBOX_SSL_URL": (
+            "https://${secret:search:app_username|url}:${secret:search:app_password|url}"
+            f"@{s.search_host}:443/"
+        ),
+        "REDIS_URL": redis_url(s, CELERY_DB) if s.home else NO_BROKER,
+        # The overlay's own variables.
+        "PYTHONDOTORG_CACHE_URL": redis_url(s, CACHE_DB),
+        "PYTHONDOTORG_CACHE_MAX_TIMEOUT": str(s.cache_max_timeout),
+        "PYTHONDOTORG_MEDIA_DOMAIN": s.media_domain,
     }
 
 
@@ -131,12 +235,35 @@ def release_environment(s: Settings) -> dict[str, str]:
     }
 
 
-def manifest(s: Settings) -> dict[str, Any]:
-    """What the user data carries: secrets by id (never their values), the environment, and,
-    in the home region, the release step's."""
+def search_environment(s: Settings) -> dict[str, str]:
+    """What the search indexer sets on top of `environment`: the domain's master user, which
+    keeps the app's own user and role (fine-grained access control)."""
+    return {
+        "SEARCH_ENDPOINT": f"https://{s.search_host}",
+        "SEARCH_MASTER_USER": "${secret:search:master_username}",
+        "SEARCH_MASTER_PASSWORD": "${secret:search:master_password}",
+        "SEARCH_APP_USER": "${secret:search:app_username}",
+        "SEARCH_APP_PASSWORD": "${secret:search:app_password}",
+        "SEARCH_INDEX": SEARCH_INDEX,
+        "INDEX_LOCK": str(INDEX_LOCK),
+    }
+
+
+def manifest(s: Settings, process: Process) -> dict[str, Any]:
+    """What the user data carries: secrets by id (never their values), the environment, and
+    the environments of the steps that run beside the process: the release step on the home
+    region's web servers, the search indexer on every region's."""
+    web = process is Process.WEB
     return {
         "region": s.region,
-        "secrets": {"app": s.app_secret_id, "database": s.db_secret_id},
+        "process": process.value,
+        "secrets": {
+            "app": s.app_secret_id,
+            "database": s.db_secret_id,
+            "cache": s.cache_secret_id,
+            "search": s.search_secret_id,
+        },
         "env": environment(s),
-        "release_env": release_environment(s) if s.home else None,
+        "release_env": release_environment(s) if web and s.home else None,
+        "search_env": search_environment(s) if web else None,
     }

@@ -5,7 +5,9 @@ reads a git checkout of python/pythondotorg (`scripts/extract_app_settings` is i
 and returns the production settings module's environment variables (every `config("NAME", ...)`
 call of python-decouple in the module and the base module it star-imports), the Procfile's
 processes, the production Dockerfile's start-up facts, the gunicorn config's bind address, the
-health URL and the proxy header the settings trust. The result is committed as
+health URL, the proxy header the settings trust, and what the settings hard-code that the
+infrastructure has to meet: the cache backend, the session engine, the search backend and the
+CA file it names, mail over TLS. The result is committed as
 `infra/data/app_settings.json` with the commit it was read from; `load()` returns it.
 
 The program does not read this file: the tests hold the program's application contract
@@ -100,6 +102,62 @@ def _assignment(text: str, name: str) -> Any:
     return None
 
 
+def _assigned(texts: list[str], name: str) -> ast.expr | None:
+    """The value last assigned to `name` at module level in `texts` (the production module
+    last: it overrides the base module)."""
+    found = None
+    for text in texts:
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in node.targets
+            ):
+                found = node.value
+    return found
+
+
+def _constant_key(value: ast.expr | None, key: str) -> Any:
+    """The constant at `key` anywhere inside a dict display (None when absent)."""
+    if value is None:
+        return None
+    for node in ast.walk(value):
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values, strict=True):
+                if isinstance(k, ast.Constant) and k.value == key and isinstance(v, ast.Constant):
+                    return v.value
+    return None
+
+
+def hard_coded(texts: list[str]) -> dict[str, Any]:
+    """What the settings fix without reading the environment, which the contract must meet."""
+    caches = _assigned(texts, "CACHES")
+    search = _assigned(texts, "HAYSTACK_CONNECTIONS")
+    session = _assigned(texts, "SESSION_ENGINE")
+    tls = _assigned(texts, "EMAIL_USE_TLS")
+    return {
+        "cache_backend": _constant_key(caches, "BACKEND"),
+        # Django's default when the settings name none: sessions in the database.
+        "session_engine": ast.literal_eval(session) if session is not None else None,
+        "search_engine": _constant_key(search, "ENGINE"),
+        "search_ca_certs": _constant_key(search, "ca_certs"),
+        "email_use_tls": ast.literal_eval(tls) if tls is not None else None,
+    }
+
+
+def environ_reads(text: str) -> list[str]:
+    """The variables a module reads with os.environ["NAME"] (this repository's overlay)."""
+    return sorted(
+        {
+            node.slice.value
+            for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "environ"
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)
+        }
+    )
+
+
 def _dockerfile(text: str) -> dict[str, Any]:
     lines = [line.strip() for line in text.replace("\\\n", " ").splitlines()]
     instruction = {
@@ -146,7 +204,8 @@ def extract(repo: Path, commit: str) -> dict[str, Any]:
     }
     urls = _show(repo, commit, "pydotorg/urls.py")
     health = re.search(r"re_path\(r\"\^(_health)/\?\",\s*views\.health", urls)
-    production = files[_module_path(SETTINGS_MODULE)]
+    production_path = _module_path(SETTINGS_MODULE)
+    production = files[production_path]
     return {
         "source": {
             "repository": REPOSITORY,
@@ -161,6 +220,10 @@ def extract(repo: Path, commit: str) -> dict[str, Any]:
             for v in settings_variables(files)
         },
         "secure_proxy_ssl_header": _assignment(production, "SECURE_PROXY_SSL_HEADER"),
+        # Base module first, the production module last: the last assignment wins.
+        "hard_coded": hard_coded(
+            [t for p, t in sorted(files.items()) if p != production_path] + [production]
+        ),
         "media_location": _assignment(production, "MEDIAFILES_LOCATION"),
         "procfile": procfile,
         "dockerfile": {"path": DOCKERFILE, **_dockerfile(_show(repo, commit, DOCKERFILE))},

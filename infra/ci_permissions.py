@@ -41,6 +41,8 @@ _MODULE_SERVICES = {
     "alb": "elasticloadbalancing",
     "vpc": "ec2",  # aws.vpc.SecurityGroupIngressRule and friends are EC2 API calls
     "ebs": "ec2",
+    "opensearch": "es",  # OpenSearch Service's IAM prefix is still es
+    "sesv2": "ses",
 }
 # Types whose service differs from their module's.
 _TYPE_SERVICES = {
@@ -71,13 +73,16 @@ WEBSITE_SERVICES = frozenset(
         "backup",
         "cloudwatch",
         "ec2",
+        "elasticache",
         "elasticloadbalancing",
+        "es",
         "iam",
         "kms",
         "logs",
         "rds",
         "s3",
         "secretsmanager",
+        "ses",
         "sns",
         "synthetics",
     }
@@ -227,6 +232,16 @@ _READS: dict[str, tuple[str, ...]] = {
     ),
     "logs": ("logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:ListTagsLogGroup"),
     "rds": ("rds:Describe*", "rds:ListTagsForResource"),
+    "elasticache": ("elasticache:Describe*", "elasticache:ListTagsForResource"),
+    "es": ("es:DescribeDomain", "es:DescribeDomainConfig", "es:DescribeDomains", "es:ListTags"),
+    "ses": (
+        "ses:GetEmailIdentity",
+        "ses:GetConfigurationSet",
+        "ses:GetConfigurationSetEventDestinations",
+        "ses:ListEmailIdentities",
+        "ses:ListConfigurationSets",
+        "ses:ListTagsForResource",
+    ),
     "s3": (
         "s3:GetBucket*",
         "s3:GetEncryptionConfiguration",
@@ -428,6 +443,26 @@ def _writes(service: str, scope: Scope) -> list[Statement]:
                 [roles],
                 condition={"StringEquals": {"iam:PassedToService": list(PASSED_TO_SERVICES)}},
             ),
+            # The one IAM user: SES's SMTP interface takes only a user's access key
+            # (infra/components/mail.py), named pyorg-<stack>-ses-smtp.
+            statement(
+                "SesSmtpUser",
+                [
+                    "iam:CreateUser",
+                    "iam:DeleteUser",
+                    "iam:TagUser",
+                    "iam:UntagUser",
+                    "iam:PutUserPolicy",
+                    "iam:DeleteUserPolicy",
+                    "iam:CreateAccessKey",
+                    "iam:DeleteAccessKey",
+                    "iam:UpdateAccessKey",
+                ],
+                [
+                    f"arn:aws:iam::{account}:user/{NAME_PREFIX}-{stack}-ses-smtp"
+                    for stack in scope.stacks
+                ],
+            ),
         ]
     if service == "kms":
         return [
@@ -487,6 +522,25 @@ def _writes(service: str, scope: Scope) -> list[Statement]:
         ]
     if service == "logs":
         return [
+            # ElastiCache's slow-log delivery and OpenSearch's log publishing: the caller sets up
+            # the delivery and the groups' resource policy ("Log delivery", ElastiCache user
+            # guide; "Monitoring OpenSearch logs with Amazon CloudWatch Logs").
+            statement(
+                "LogDeliveries",
+                [
+                    "logs:CreateLogDelivery",
+                    "logs:GetLogDelivery",
+                    "logs:UpdateLogDelivery",
+                    "logs:DeleteLogDelivery",
+                    "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy",
+                    "logs:DeleteResourcePolicy",
+                    "logs:DescribeResourcePolicies",
+                ],
+                ["*"],
+                why="the log delivery and resource policy actions support no resource-level "
+                "permissions (IAM only authorizes them on *)",
+            ),
             statement(
                 "LogGroups",
                 [
@@ -504,7 +558,7 @@ def _writes(service: str, scope: Scope) -> list[Statement]:
                 [f"arn:aws:logs:*:{account}:log-group:*"],
                 why="log group names are Pulumi auto-names (<region>-<what>-<suffix>); matched "
                 "as this account's log groups",
-            )
+            ),
         ]
     if service == "rds":
         return [
@@ -674,6 +728,75 @@ def _writes(service: str, scope: Scope) -> list[Statement]:
                 [f"arn:aws:sns:*:{account}:{p}*" for p in ours_prefixed],
             )
         ]
+    if service == "elasticache":
+        return [
+            statement(
+                "Redis",
+                [
+                    "elasticache:CreateReplicationGroup",
+                    "elasticache:ModifyReplicationGroup",
+                    "elasticache:DeleteReplicationGroup",
+                    "elasticache:CreateCacheSubnetGroup",
+                    "elasticache:ModifyCacheSubnetGroup",
+                    "elasticache:DeleteCacheSubnetGroup",
+                    "elasticache:CreateCacheCluster",  # the group's nodes
+                    "elasticache:AddTagsToResource",
+                    "elasticache:RemoveTagsFromResource",
+                ],
+                [
+                    *(
+                        f"arn:aws:elasticache:*:{account}:{kind}:{p}*"
+                        for kind in ("replicationgroup", "cluster")
+                        for p in ours_prefixed
+                    ),
+                    f"arn:aws:elasticache:*:{account}:subnetgroup:*",
+                    f"arn:aws:elasticache:*:{account}:parametergroup:default.*",
+                    f"arn:aws:elasticache:*:{account}:snapshot:*",
+                ],
+                why="subnet groups and snapshots are auto-named; the groups and their nodes are "
+                "this stack's prefix",
+            )
+        ]
+    if service == "es":
+        return [
+            statement(
+                "SearchDomains",
+                [
+                    "es:CreateDomain",
+                    "es:UpdateDomainConfig",
+                    "es:DeleteDomain",
+                    "es:AddTags",
+                    "es:RemoveTags",
+                ],
+                [f"arn:aws:es:*:{account}:domain/{p}*" for p in ours_prefixed],
+            )
+        ]
+    if service == "ses":
+        return [
+            statement(
+                "Mail",
+                [
+                    "ses:CreateEmailIdentity",
+                    "ses:DeleteEmailIdentity",
+                    "ses:PutEmailIdentityDkimSigningAttributes",
+                    "ses:PutEmailIdentityMailFromAttributes",
+                    "ses:PutEmailIdentityConfigurationSetAttributes",
+                    "ses:CreateConfigurationSet",
+                    "ses:DeleteConfigurationSet",
+                    "ses:PutConfigurationSet*",
+                    "ses:CreateConfigurationSetEventDestination",
+                    "ses:UpdateConfigurationSetEventDestination",
+                    "ses:DeleteConfigurationSetEventDestination",
+                    "ses:TagResource",
+                    "ses:UntagResource",
+                ],
+                [
+                    f"arn:aws:ses:*:{account}:identity/*",
+                    *(f"arn:aws:ses:*:{account}:configuration-set/{p}*" for p in ours_prefixed),
+                ],
+                why="an identity is named by its domain, which the config chooses",
+            )
+        ]
     if service == "synthetics":
         canaries = [f"pyorg-{stack}-" for stack in scope.stacks]
         return [
@@ -782,6 +905,7 @@ DEPLOY_PARTS: dict[str, frozenset[str]] = {
     "network": frozenset({"ec2", "autoscaling", "elasticloadbalancing", "acm", "logs"}),
     "data": frozenset({"rds", "s3", "kms", "secretsmanager", "iam"}),
     "oncall": frozenset({"backup", "cloudwatch", "sns", "synthetics"}),
+    "services": frozenset({"elasticache", "es", "ses"}),
 }
 MANAGED_POLICY_LIMIT = 6_144
 

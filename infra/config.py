@@ -273,6 +273,51 @@ class OnCallConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RedisConfig:
+    """ElastiCache (Redis OSS) per region: the cache everywhere, Celery's broker at home."""
+
+    node_type: str
+    nodes: int  # the primary and its replicas (num_cache_clusters)
+    engine_version: str
+    snapshot_retention_days: int
+    cache_max_timeout: int  # seconds: no cache entry lives longer (docs/app-contract.md)
+
+    @property
+    def multi_az(self) -> bool:
+        # Multi-AZ and automatic failover need a replica to fail over to.
+        return self.nodes >= 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkersConfig:
+    """Celery workers and the single beat scheduler, in the home region."""
+
+    instance_type: str
+    count: int  # celery worker instances (beat is always exactly one more)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchConfig:
+    """OpenSearch per region (each region its own copy of the index)."""
+
+    instance_type: str
+    instance_count: int
+    zones: int  # availability zones the data nodes spread over
+    volume_size_gb: int
+    engine_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailConfig:
+    """SES in the home region: the sending domain, its MAIL FROM domain, the From address."""
+
+    domain: str
+    mail_from_domain: str
+    from_address: str
+    dmarc_policy: str | None  # None: the zone's _dmarc record is not this stack's
+
+
+@dataclass(frozen=True, kw_only=True)
 class StackConfig:
     stack: str
     environment: Environment
@@ -286,6 +331,10 @@ class StackConfig:
     edge: EdgeConfig
     sentry_dsn: SecretStr | None
     oncall: OnCallConfig
+    redis: RedisConfig
+    workers: WorkersConfig
+    search: SearchConfig
+    mail: MailConfig
 
     @property
     def home(self) -> RegionConfig:
@@ -330,6 +379,29 @@ def rds_instance_classes() -> frozenset[str]:
     from pulumi_aws import rds
 
     return frozenset(f"db.{t}" for t in ec2_instance_types()) | {c.value for c in rds.InstanceType}
+
+
+@cache
+def cache_node_types() -> frozenset[str]:
+    """ElastiCache node types: botocore's ElastiCache model has no enumeration of them (its
+    CacheNodeType is a plain string), so this is `cache.` + every EC2 instance type botocore
+    knows (node types mirror EC2 types: "Supported node types", ElastiCache User Guide)."""
+    return frozenset(f"cache.{t}" for t in ec2_instance_types())
+
+
+@cache
+def opensearch_instance_types() -> frozenset[str]:
+    """OpenSearch instance types from botocore's OpenSearch model (no network)."""
+    model = _botocore_loader().load_service_model("opensearch", "service-2")
+    return frozenset(model["shapes"]["OpenSearchPartitionInstanceType"]["enum"])
+
+
+@cache
+def opensearch_version_pattern() -> str:
+    """The engine version form the OpenSearch API accepts (botocore's VersionString, a regular
+    expression with its own anchors)."""
+    model = _botocore_loader().load_service_model("opensearch", "service-2")
+    return str(model["shapes"]["VersionString"]["pattern"])
 
 
 # --- the reader ------------------------------------------------------------------------------
@@ -496,6 +568,11 @@ def parse_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
     database = _database(top, environment)
     edge = _edge(top, [r.name for r in regions or ()], home_region, domain, hostnames)
     oncall = _oncall(top, environment, regions, home_region, database)
+    production = environment is Environment.PRODUCTION
+    redis = _redis(top, production)
+    workers = _workers(top)
+    search = _search(top, production, regions)
+    mail = _mail(top, domain, hostnames)
     sentry = top.get("sentryDsn", None)
     if sentry is not None and (not isinstance(sentry, str) or not sentry.startswith("https://")):
         top.fail("sentryDsn", sentry, "must be a Sentry DSN (an https:// URL) set as a secret")
@@ -514,6 +591,10 @@ def parse_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
     assert database
     assert edge
     assert oncall
+    assert redis
+    assert workers
+    assert search
+    assert mail
     return StackConfig(
         stack=stack,
         environment=environment,
@@ -527,6 +608,10 @@ def parse_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
         edge=edge,
         sentry_dsn=SecretStr(_value=sentry) if sentry else None,
         oncall=oncall,
+        redis=redis,
+        workers=workers,
+        search=search,
+        mail=mail,
     )
 
 
@@ -1373,6 +1458,173 @@ def _backup(
     if retention is None or schedule is None or regions is None:
         return None
     return BackupConfig(retention_days=retention, copy_region=copy, schedule=schedule)
+
+
+# --- what the application needs besides web servers and a database (docs/app-contract.md) ---
+
+
+def _redis(top: _Reader, production: bool) -> RedisConfig | None:
+    s = top.section("redis")
+    if s is None:
+        return None
+    node_type = s.member("nodeType", cache_node_types, "an ElastiCache node type")
+    # num_cache_clusters: 1 to 6 for a replication group without cluster mode
+    # (CreateReplicationGroup, NumCacheClusters).
+    nodes = s.integer("nodes", 1, 6)
+    if production and nodes is not None and nodes < 2:
+        s.fail("nodes", nodes, "must be at least 2 when environment is production (Multi-AZ "
+               "with automatic failover needs a replica in another zone)")  # fmt: skip
+        nodes = None
+    version = s.string(
+        "engineVersion", pattern=r"[67]\.\d+", allowed="a Redis OSS version such as 7.1"
+    )
+    # SnapshotRetentionLimit: 0 (off) to 35 days.
+    retention = s.integer("snapshotRetentionDays", 0, 35, default=1)
+    # How stale another region's copy of an entry the home region deleted may get: the app
+    # invalidates by deleting, which reaches only the home region's Redis.
+    max_timeout = s.integer("cacheMaxTimeoutSeconds", 1, 86400, default=300)
+    s.finish()
+    if None in (node_type, nodes, version, retention, max_timeout):
+        return None
+    assert node_type
+    assert nodes
+    assert version
+    assert retention is not None
+    assert max_timeout
+    return RedisConfig(
+        node_type=node_type,
+        nodes=nodes,
+        engine_version=version,
+        snapshot_retention_days=retention,
+        cache_max_timeout=max_timeout,
+    )
+
+
+def _workers(top: _Reader) -> WorkersConfig | None:
+    s = top.section("workers")
+    if s is None:
+        return None
+    instance_type = s.member("instanceType", ec2_instance_types, "an EC2 instance type")
+    count = s.integer("count", 1, 20)
+    s.finish()
+    if instance_type is None or count is None:
+        return None
+    return WorkersConfig(instance_type=instance_type, count=count)
+
+
+def _search(
+    top: _Reader, production: bool, regions: tuple[RegionConfig, ...] | None
+) -> SearchConfig | None:
+    s = top.section("search")
+    if s is None:
+        return None
+    instance_type = s.member(
+        "instanceType", opensearch_instance_types, "an OpenSearch instance type"
+    )
+    count = s.integer("instanceCount", 1, 80)
+    # Zone awareness spreads the data nodes over 2 or 3 zones (ZoneAwarenessConfig).
+    fewest = min((len(r.availability_zones) for r in regions or ()), default=3)
+    zones = s.integer("zones", 1, 3, default=min(3, fewest))
+    if zones is not None and zones > fewest:
+        s.fail("zones", zones, f"must be at most {fewest}: every region has only that many zones")
+        zones = None
+    if production and zones is not None and zones < 2:
+        s.fail("zones", zones, "must be 2 or 3 when environment is production")
+        zones = None
+    if count is not None and zones is not None and count % zones:
+        s.fail(
+            "instanceCount",
+            count,
+            f"must be a multiple of search.zones ({zones}): OpenSearch spreads data nodes evenly",
+        )
+        count = None
+    volume = s.integer("volumeSizeGb", 10, 1024)
+    version = s.string(
+        "engineVersion",
+        pattern=r"OpenSearch_\d+\.\d+",
+        allowed="an OpenSearch version such as OpenSearch_2.19 (not a legacy Elasticsearch_* "
+        "engine)",
+    )
+    if version is not None and not re.fullmatch(opensearch_version_pattern(), version):
+        s.fail("engineVersion", version, f"must match {opensearch_version_pattern()} (botocore)")
+        version = None
+    s.finish()
+    if None in (instance_type, count, zones, volume, version):
+        return None
+    assert instance_type
+    assert count
+    assert zones
+    assert volume
+    assert version
+    return SearchConfig(
+        instance_type=instance_type,
+        instance_count=count,
+        zones=zones,
+        volume_size_gb=volume,
+        engine_version=version,
+    )
+
+
+_DMARC_POLICIES = ("none", "quarantine", "reject")
+
+
+def _owned(name: str, hostnames: tuple[str, ...]) -> bool:
+    """A name this stack owns in the zone: one of its hostnames or a name under one."""
+    return any(name == h or name.endswith("." + h) for h in hostnames)
+
+
+def _mail(top: _Reader, domain: str | None, hostnames: tuple[str, ...] | None) -> MailConfig | None:
+    s = top.section("mail")
+    if s is None:
+        return None
+    mail_domain = s.string("domain", pattern=_HOSTNAME, allowed="a DNS domain such as python.org")
+    if mail_domain and domain and not (mail_domain == domain or mail_domain.endswith("." + domain)):
+        s.fail("domain", mail_domain, f"must be {domain} or a name under it (the stack's zone)")
+        mail_domain = None
+    mail_from = s.string("mailFromDomain", pattern=_HOSTNAME, allowed="a DNS name")
+    # SES: the MAIL FROM domain is a subdomain of the identity, never the identity itself.
+    if mail_from and mail_domain and not mail_from.endswith("." + mail_domain):
+        s.fail("mailFromDomain", mail_from, f"must be a subdomain of mail.domain ({mail_domain})")
+        mail_from = None
+    # Its MX and SPF records go into the zone: only under names this stack owns.
+    if mail_from and hostnames and not _owned(mail_from, hostnames):
+        s.fail(
+            "mailFromDomain",
+            mail_from,
+            f"must be under one of python-org:hostnames ({', '.join(hostnames)}): its MX and "
+            "SPF records may only go under names this stack owns",
+        )
+        mail_from = None
+    # The DKIM records are <token>._domainkey.<domain>: under a name this stack owns too.
+    if mail_domain and hostnames and not _owned(mail_domain, hostnames):
+        s.fail(
+            "domain",
+            mail_domain,
+            f"must be one of python-org:hostnames ({', '.join(hostnames)}) or under one: its "
+            "DKIM records may only go under names this stack owns",
+        )
+        mail_domain = None
+    sender = s.string(
+        "fromAddress", pattern=r"[A-Za-z0-9._%+-]+@" + _HOSTNAME, allowed="an email address"
+    )
+    if sender and mail_domain and sender.rsplit("@", 1)[1] != mail_domain:
+        s.fail("fromAddress", sender, f"must be an address @{mail_domain} (the SES identity)")
+        sender = None
+    dmarc = s.get("dmarcPolicy", None)
+    if dmarc is not None and dmarc not in _DMARC_POLICIES:
+        s.fail(
+            "dmarcPolicy",
+            dmarc,
+            f"must be one of {', '.join(_DMARC_POLICIES)}, or left out when the zone's DMARC "
+            "record is not this stack's",
+        )
+        dmarc = False
+    s.finish()
+    if mail_domain is None or mail_from is None or sender is None or dmarc is False:
+        return None
+    return MailConfig(
+        domain=mail_domain, mail_from_domain=mail_from, from_address=sender, dmarc_policy=dmarc
+    )
 
 
 def raw_config_from_runtime(namespace: str = NAMESPACE) -> dict[str, Any]:

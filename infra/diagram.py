@@ -29,6 +29,10 @@ _FILL = {
     "MediaReplication": "#cdeeee",
     "Edge": "#fde3c8",
     "DnsValidation": "#fdf0c8",
+    "Cache": "#ffd6d6",
+    "Search": "#fff3b0",
+    "Workers": "#c9e4ff",
+    "Mail": "#e6d9c9",
 }
 _DEFAULT_FILL = "#f5f5f5"
 # What a box names of its contents: the resources a reader looks for, not the most numerous.
@@ -36,6 +40,9 @@ _HEADLINE = (
     "lb.LoadBalancer",
     "autoscaling.Group",
     "rds.Instance",
+    "elasticache.ReplicationGroup",
+    "opensearch.Domain",
+    "sesv2.EmailIdentity",
     "s3.Bucket",
     "kms.Key",
     "acm.Certificate",

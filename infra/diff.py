@@ -144,6 +144,7 @@ STATEFUL: dict[str, str] = {
     "aws:dynamodb/table:Table": "table",
     "aws:efs/fileSystem:FileSystem": "file system",
     "aws:elasticache/replicationGroup:ReplicationGroup": "cache",
+    "aws:opensearch/domain:Domain": "search domain",
     "aws:backup/vault:Vault": "backup vault",
     "aws:secretsmanager/secret:Secret": "secret",
     "random:index/randomPassword:RandomPassword": "generated secret",

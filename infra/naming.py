@@ -27,6 +27,29 @@ def asg_name(stack: str, region: str) -> str:
     return f"{prefix(stack, region)}-web"
 
 
+def worker_asg_name(stack: str, region: str) -> str:
+    return f"{prefix(stack, region)}-worker"
+
+
+def beat_asg_name(stack: str, region: str) -> str:
+    return f"{prefix(stack, region)}-beat"
+
+
+def redis_group_id(stack: str, region: str) -> str:
+    """ElastiCache replication group id of a region's Redis."""
+    return f"{prefix(stack, region)}-redis"
+
+
+def search_domain_name(stack: str, region: str) -> str:
+    """OpenSearch domain name of a region (28 characters at most: the prefix alone fits)."""
+    return prefix(stack, region)
+
+
+def media_origin_hostname(stack: str, domain: str) -> str:
+    """The DNS-only name the edge's media rule resolves to: the home region's media bucket."""
+    return f"media-origin-{stack}.{domain}"
+
+
 def load_balancer_name(stack: str, region: str) -> str:
     # Never truncated: two regions cut to the same 32 characters would collide. The config
     # refuses a stack whose names would exceed AWS's limits (`name_length_problems`).
@@ -41,6 +64,10 @@ NAME_LIMITS: dict[str, tuple[int, str]] = {
     "database identifier": (63, "RDS CreateDBInstance: DBInstanceIdentifier"),
     # "AutoScalingGroupName: Length Constraints: Minimum length of 1. Maximum length of 255".
     "autoscaling group": (255, "Auto Scaling CreateAutoScalingGroup: AutoScalingGroupName"),
+    # "ReplicationGroupId: ... Must contain from 1 to 40 alphanumeric characters or hyphens".
+    "replication group": (40, "ElastiCache CreateReplicationGroup: ReplicationGroupId"),
+    # "DomainName: ... Length Constraints: Minimum length of 3. Maximum length of 28."
+    "search domain": (28, "OpenSearch CreateDomain: DomainName"),
 }
 
 
@@ -49,7 +76,9 @@ def physical_names(stack: str, region: str) -> dict[str, str]:
     return {
         "load balancer": load_balancer_name(stack, region),
         "database identifier": db_identifier(stack, region),
-        "autoscaling group": asg_name(stack, region),
+        "autoscaling group": worker_asg_name(stack, region),  # the longest group name
+        "replication group": redis_group_id(stack, region),
+        "search domain": search_domain_name(stack, region),
     }
 
 

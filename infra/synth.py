@@ -229,6 +229,11 @@ def _iam_policy(name: str, inputs: dict[str, Any], region: str) -> tuple[str, di
     return arn, {"arn": arn, "name": policy}
 
 
+def _iam_user(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    user = inputs.get("name") or f"{name}-{_h(name, n=7)}"
+    return user, {"arn": f"arn:aws:iam::{ACCOUNT_ID}:user/{user}", "name": user}
+
+
 def _instance_profile(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
     prof = inputs.get("name") or f"{name}-{_h(name, n=7)}"
     return prof, {"arn": f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/{prof}", "name": prof}
@@ -263,6 +268,56 @@ def _backup_vault(name: str, inputs: dict[str, Any], region: str) -> tuple[str, 
 def _backup_plan(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
     plan_id = f"{_h(name, region, n=8)}-{_h(name, n=4)}-{_h(region, n=4)}"
     return plan_id, {"arn": _arn("backup", region, f"backup-plan:{plan_id}"), "version": "1"}
+
+
+def _replication_group(
+    name: str, inputs: dict[str, Any], region: str
+) -> tuple[str, dict[str, Any]]:
+    group = inputs.get("replicationGroupId") or f"{name}-{_h(name, n=7)}"
+    host = f"master.{group}.{_h(group, n=6)}.{_h(region, n=4)}.cache.amazonaws.com"
+    return group, {
+        "arn": _arn("elasticache", region, f"replicationgroup:{group}"),
+        "primaryEndpointAddress": host,
+        "readerEndpointAddress": host.replace("master.", "replica.", 1),
+    }
+
+
+def _opensearch_domain(
+    name: str, inputs: dict[str, Any], region: str
+) -> tuple[str, dict[str, Any]]:
+    domain = inputs.get("domainName") or name[:28]
+    arn = _arn("es", region, f"domain/{domain}")
+    return arn, {
+        "arn": arn,
+        "domainId": f"{ACCOUNT_ID}/{domain}",
+        "endpoint": f"vpc-{domain}-{_h(domain, region, n=26)}.{region}.es.amazonaws.com",
+    }
+
+
+def _email_identity(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    identity = inputs["emailIdentity"]
+    tokens = [_h("dkim", identity, str(i), n=32) for i in range(3)]
+    return identity, {
+        "arn": _arn("ses", region, f"identity/{identity}"),
+        "dkimSigningAttributes": {
+            **inputs.get("dkimSigningAttributes", {}),
+            "tokens": tokens,
+            "status": "SUCCESS",
+        },
+        "identityType": "DOMAIN",
+    }
+
+
+def _configuration_set(
+    name: str, inputs: dict[str, Any], region: str
+) -> tuple[str, dict[str, Any]]:
+    cs = inputs["configurationSetName"]
+    return cs, {"arn": _arn("ses", region, f"configuration-set/{cs}")}
+
+
+def _access_key(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    key_id = "AKIA" + _h("key", name, n=16).upper()
+    return key_id, {"secret": _h("secret", name, n=40), "status": "Active"}
 
 
 def _cloudflare(name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
@@ -317,6 +372,13 @@ _ANSWERS: dict[str, Answer] = {
     "aws:backup/plan:Plan": _backup_plan,
     "random:index/randomPassword:RandomPassword": _random_password,
     "cloudflare:index/zoneDnssec:ZoneDnssec": _zone_dnssec,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:elasticache/subnetGroup:SubnetGroup": _named("elasticache", "subnetgroup"),
+    "aws:opensearch/domain:Domain": _opensearch_domain,
+    "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
+    "aws:sesv2/configurationSet:ConfigurationSet": _configuration_set,
+    "aws:iam/accessKey:AccessKey": _access_key,
+    "aws:iam/user:User": _iam_user,
 }
 
 

@@ -29,6 +29,7 @@ from infra.graph import UNKNOWN, Graph
 RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 RULESET = "cloudflare:index/ruleset:Ruleset"
 EDGE = "python-org:edge:Edge"
+MAIL = "python-org:mail:Mail"  # its DKIM, MAIL FROM and DMARC records (mail.py)
 # Record types that may not share a name with a CNAME (RFC 1034 section 3.6.2; Cloudflare
 # refuses the create with "An A, AAAA, or CNAME record with that host already exists").
 ADDRESS_TYPES = ("A", "AAAA", "CNAME")
@@ -82,7 +83,7 @@ def wanted(graph: Graph) -> Wanted:
     for res in graph.of_type(RECORD):
         parent = by_urn.get(res.parent or "")
         hostname, kind = res.inputs.get("name"), res.inputs.get("type")
-        if parent is None or parent.type != EDGE or hostname in (None, UNKNOWN):
+        if parent is None or parent.type not in (EDGE, MAIL) or hostname in (None, UNKNOWN):
             computed.append(res.name)
             continue
         components[parent.name] = parent.type

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -114,9 +115,15 @@ def _user_data(res: Res) -> str | None:
         return None
     if encoded:
         try:
-            return base64.b64decode(raw, validate=True).decode("utf-8", "replace")
+            data = base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):
             return raw
+        if data[:2] == b"\x1f\x8b":  # gzip, which cloud-init unpacks before it runs it
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError):
+                return data.decode("utf-8", "replace")
+        return data.decode("utf-8", "replace")
     return raw
 
 
@@ -265,6 +272,8 @@ def refresh_percentages(res: Res, *, defaults: bool) -> tuple[int | None, int | 
     sources=(),
 )
 def asg_refresh_keeps_capacity(res: Res) -> Iterator[str]:
+    if _singleton(res):
+        return  # the opposite rule holds: asg-singleton-never-two
     # Auto Scaling's defaults are 90 and 100: terminate first, which takes a group of one to
     # zero (90% of 1 instance rounds down to none).
     percentages = refresh_percentages(res, defaults=True)
@@ -275,6 +284,48 @@ def asg_refresh_keeps_capacity(res: Res) -> Iterator[str]:
         yield f"min_healthy_percentage is {low}: the refresh terminates before it launches"
     elif high is not None and high <= 100:
         yield f"max_healthy_percentage is {high}: there is no room to launch before terminating"
+
+
+SINGLETON_TAG = ("singleton", "true")  # infra/components/workers.py: the beat group
+
+
+def _singleton(res: Res) -> bool:
+    return (tags(res) or {}).get(SINGLETON_TAG[0]) == SINGLETON_TAG[1]
+
+
+@rules.resource(
+    "asg-singleton-never-two",
+    MANDATORY,
+    types=(tk.ASG,),
+    checks="A group tagged singleton=true (Celery beat) never runs two instances: exactly one, "
+    "refreshes and replacements terminate before they launch, no AZ rebalancing",
+    fix="min_size = max_size = desired_capacity = 1; instance_refresh and "
+    "instance_maintenance_policy with min_healthy_percentage=0, max_healthy_percentage=100; "
+    'suspended_processes=["AZRebalance"]',
+    sources=(),
+)
+def asg_singleton_never_two(res: Res) -> Iterator[str]:
+    if not _singleton(res):
+        return
+    props = res.props
+    for key in ("minSize", "maxSize", "desiredCapacity"):
+        value = number(props.get(key))
+        if value is not None and value != 1:
+            yield f"{key} is {value}: a singleton group has exactly one instance"
+    for where, what in (
+        (dig(props, "instanceRefresh", "preferences"), "instance refresh"),
+        (props.get("instanceMaintenancePolicy"), "replacement of unhealthy instances"),
+    ):
+        if is_unknown(where):
+            continue
+        high = number(dig(where, "maxHealthyPercentage"))
+        if not isinstance(where, Mapping) or high is None or high > 100:
+            yield f"the {what} may launch before it terminates (max_healthy_percentage " + (
+                f"{high})" if high is not None else "unset)"
+            )
+    suspended = props.get("suspendedProcesses")
+    if not is_unknown(suspended) and "AZRebalance" not in items(suspended):
+        yield "AZ rebalancing launches a new instance before it terminates the old one"
 
 
 def _tags_instances(template: Res) -> bool | None:

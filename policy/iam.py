@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from policy import tokens as tk
-from policy.framework import ADVISORY, MANDATORY, Registry
-from policy.view import Res, document, items, principals, statements, strings
+from policy.framework import ADVISORY, MANDATORY, Registry, Stack
+from policy.view import Res, document, items, principals, statements, strings, tags
 
 rules = Registry()
 
@@ -269,13 +269,48 @@ def iam_oidc_trust_scoped(res: Res) -> Iterator[str]:
             yield f"statement {sid} accepts the audience {audiences or 'any'}"
 
 
-@rules.resource(
+# The one kind of IAM user this stack may have: SES's SMTP interface authenticates only with an
+# IAM user's access key ("Obtaining Amazon SES SMTP credentials", SES Developer Guide). Such a
+# user carries this tag and may do nothing but ses:SendRawEmail (what the SMTP interface needs).
+SES_SMTP_TAG = ("purpose", "ses-smtp")
+SES_SMTP_ACTIONS = frozenset({"ses:sendrawemail"})
+
+
+def _ses_smtp_users(stack: Stack) -> set[str]:
+    """URNs of the users tagged as SES SMTP users whose every policy allows SendRawEmail only,
+    and of those policies and keys."""
+    allowed: set[str] = set()
+    for user in stack.of_type(tk.USER):
+        found = tags(user) or {}
+        if found.get(SES_SMTP_TAG[0]) != SES_SMTP_TAG[1]:
+            continue
+        companions = stack.companions(user, (tk.USER_POLICY, tk.ACCESS_KEY), "user")
+        attachments = stack.companions(user, (tk.USER_POLICY_ATTACHMENT,), "user")
+        if attachments:
+            continue
+        actions = {
+            a.lower()
+            for policy in companions
+            if policy.type == tk.USER_POLICY
+            for st in _allows(policy)
+            for a in strings(st.get("Action"))
+        }
+        if actions <= SES_SMTP_ACTIONS:
+            allowed |= {user.urn, *(c.urn for c in companions)}
+    return allowed
+
+
+@rules.stack(
     "iam-no-users",
     ADVISORY,
-    types=(tk.USER, tk.USER_POLICY, tk.USER_POLICY_ATTACHMENT, tk.ACCESS_KEY),
-    checks="No IAM users, user policies or access keys (roles and SSO only)",
-    fix="use a role (instance profile, OIDC for CI) and SSO for people",
+    checks="No IAM users, user policies or access keys (roles and SSO only), but SES SMTP users "
+    f"(tagged {SES_SMTP_TAG[0]}={SES_SMTP_TAG[1]}, allowed ses:SendRawEmail only)",
+    fix="use a role (instance profile, OIDC for CI) and SSO for people; only SES's SMTP "
+    "interface needs a user (infra/components/mail.py)",
     sources=("CKV_AWS_40", "CKV_AWS_273"),
 )
-def iam_no_users(res: Res) -> Iterator[str]:
-    yield "an IAM user (or its policy or key) is declared"
+def iam_no_users(stack: Stack) -> Iterator[tuple[str, str]]:
+    exempt = _ses_smtp_users(stack)
+    for res in stack.of_type(tk.USER, tk.USER_POLICY, tk.USER_POLICY_ATTACHMENT, tk.ACCESS_KEY):
+        if res.urn not in exempt:
+            yield res.urn, "an IAM user (or its policy or key) is declared"

@@ -3,14 +3,14 @@
 One set of rule functions, two runners: `policy.runner.evaluate` (in-process, over the
 synthesized graph: `scripts/validate` and the tests) and `policy/__main__.py` (the Pulumi CLI:
 `pulumi preview --policy-pack policy`). The rule functions live in `storage`, `network`,
-`compute`, `iam`, `edge` and `oncall`; `docs/policies.md` is the table of both lists below.
+`compute`, `iam`, `edge`, `oncall`, `services` and `refusals`; `docs/policies.md` is the table of both lists below.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policy import compute, edge, iam, network, oncall, refusals, storage
+from policy import compute, edge, iam, network, oncall, refusals, services, storage
 from policy.framework import ADVISORY, MANDATORY, Rule, Severity
 
 RULES: tuple[Rule, ...] = (
@@ -20,6 +20,7 @@ RULES: tuple[Rule, ...] = (
     *iam.rules.rules,
     *edge.rules.rules,
     *oncall.rules.rules,
+    *services.rules.rules,
     *refusals.rules.rules,
 )
 # The mandatory group whose every rule states what the cloud refuses, with its document.
@@ -124,6 +125,33 @@ SKIPPED: tuple[Skipped, ...] = (
         "CKV_AWS_135",
         "EC2 instances are EBS-optimized",
         "instances come from launch templates of Nitro types, which are always EBS-optimized",
+    ),
+    Skipped(
+        "AwsSolutions-AEC5",
+        "ElastiCache on a non-default port",
+        "obscurity, as AwsSolutions-RDS11: Redis has no public address, its security group "
+        "admits only the app's instances, and it requires TLS and AUTH",
+    ),
+    Skipped(
+        "CKV_AWS_318",
+        "OpenSearch domains have three dedicated master nodes",
+        "the index is derived data that each region's indexer rebuilds from the database within "
+        "an hour; a small domain's data nodes elect a master among themselves, and three more "
+        "instances per region would cost more than the whole domain",
+    ),
+    Skipped("CKV2_AWS_59", "OpenSearch dedicated master nodes", "as CKV_AWS_318"),
+    Skipped("AwsSolutions-OS4", "OpenSearch dedicated master nodes", "as CKV_AWS_318"),
+    Skipped(
+        "AwsSolutions-OS3",
+        "OpenSearch access only from allowlisted IP addresses",
+        "a VPC domain has no public endpoint: its security group admits only the app's "
+        "instances, and fine-grained access control authenticates every request",
+    ),
+    Skipped(
+        "CKV_AWS_317",
+        "OpenSearch audit logs",
+        "audit logging records every request of the app's search traffic; the domain holds "
+        "only public pages' text, and its application and slow logs are published",
     ),
     Skipped(
         "CKV_AWS_189",

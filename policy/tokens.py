@@ -80,6 +80,15 @@ POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 
+# ElastiCache, OpenSearch, SES, SNS
+ELASTICACHE_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+ELASTICACHE_SUBNET_GROUP = "aws:elasticache/subnetGroup:SubnetGroup"
+OPENSEARCH_DOMAIN = "aws:opensearch/domain:Domain"
+SES_IDENTITY = "aws:sesv2/emailIdentity:EmailIdentity"
+SES_CONFIGURATION_SET = "aws:sesv2/configurationSet:ConfigurationSet"
+SES_MAIL_FROM = "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes"
+SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+
 # Cloudflare
 ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
@@ -96,7 +105,8 @@ STATEFUL = (
     EBS_VOLUME,
     "aws:dynamodb/table:Table",
     "aws:efs/fileSystem:FileSystem",
-    "aws:elasticache/replicationGroup:ReplicationGroup",
+    ELASTICACHE_GROUP,
+    OPENSEARCH_DOMAIN,
     BACKUP_VAULT,
 )
 
@@ -133,11 +143,17 @@ TAGGABLE = (
     SM_SECRET,
     INGRESS_RULE,
     EGRESS_RULE,
-    SNS_TOPIC,
     METRIC_ALARM,
     BACKUP_VAULT,
     BACKUP_PLAN,
     CANARY,
+    ELASTICACHE_GROUP,
+    ELASTICACHE_SUBNET_GROUP,
+    OPENSEARCH_DOMAIN,
+    SES_IDENTITY,
+    SES_CONFIGURATION_SET,
+    SNS_TOPIC,
+    USER,
 )
 
 # pulumi-random

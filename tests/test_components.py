@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,16 +25,20 @@ from infra.components.database import (
 )
 from infra.components.edge import EdgeArgs, Origin, failover_order, write_condition
 from infra.components.network import Network, NetworkArgs
-from infra.components.web import fill_template
 from infra.config import DatabaseConfig, NatGateways, RegionConfig, aws_regions
 from infra.geo import region_location
 from infra.graph import SECRET, Graph
+from infra.instances import fill_template
 from infra.naming import base_tags
 from infra.stackfile import load_stack_config
 from infra.synth import synthesize
 from infra.zone_scope import ZoneScope
 
 TAGS = base_tags("unit", "eu-west-1", "staging")
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+BUCKET_SSE = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
 DB = DatabaseConfig(
     instance_class="db.t4g.medium",
     engine_version="16",
@@ -240,6 +245,7 @@ def test_assets_alone_build_two_safe_buckets() -> None:
                 physical_prefix="pyorg-unit-eu-west-1",
                 base_tags=TAGS,
                 access_log_bucket="pyorg-unit-eu-west-1-logs",
+                media_reader_cidrs=["198.51.100.0/24"],
             ),
             opts,
         )
@@ -250,8 +256,21 @@ def test_assets_alone_build_two_safe_buckets() -> None:
         "pyorg-unit-eu-west-1-static-",
     ]
     assert all(b.inputs["forceDestroy"] is False for b in buckets)
-    (policy, _) = g.of_type("aws:s3/bucketPolicy:BucketPolicy")
-    assert '"aws:SecureTransport": "false"' in policy.inputs["policy"]
+    policies = {p.name: json.loads(p.inputs["policy"]) for p in g.of_type(BUCKET_POLICY)}
+    for policy in policies.values():
+        assert '"aws:SecureTransport": "false"' in json.dumps(policy)
+    # Media: readable by the edge's addresses only, objects under media/ only, SSE-S3 (S3
+    # refuses anonymous reads of SSE-KMS objects); static: nobody but the account, KMS.
+    (edge,) = [s for s in policies["eu-west-1-media"]["Statement"] if s["Effect"] == "Allow"]
+    assert edge["Action"] == "s3:GetObject"
+    assert edge["Resource"].endswith("/media/*")
+    assert edge["Condition"] == {"IpAddress": {"aws:SourceIp": ["198.51.100.0/24"]}}
+    assert [s["Effect"] for s in policies["eu-west-1-static"]["Statement"]] == ["Deny"]
+    sse = {
+        c.name: c.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
+        for c in g.of_type(BUCKET_SSE)
+    }
+    assert sse == {"eu-west-1-media": "AES256", "eu-west-1-static": "aws:kms"}
     ownership = g.of_type("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
     assert {o.inputs["rule"]["objectOwnership"] for o in ownership} == {"BucketOwnerEnforced"}
 

@@ -385,6 +385,14 @@ def test_removing_a_region_deletes_its_resources_and_flags_its_data(
         "ap-southeast-1-flow-logs-key",
         "ap-southeast-1-app-logs-key",
         "ap-southeast-1-alerts-key",
+        "ap-southeast-1-redis",  # the region's Redis, its key and its auth token's secret
+        "ap-southeast-1-cache-key",
+        "ap-southeast-1-cache",
+        "ap-southeast-1-redis-auth-token",
+        "ap-southeast-1-search",  # the region's search domain (and its users' secret), its key
+        "ap-southeast-1-search-key",
+        "ap-southeast-1-search-master-password",
+        "ap-southeast-1-search-app-password",
     }
     # Nothing in the other regions is replaced, and the edge stops sending traffic there.
     assert not [c for c in diff.changes if c.kind is Kind.REPLACE]
@@ -741,7 +749,11 @@ def test_a_vpc_cidr_change_is_a_replacement_and_an_outage_in_production(
     subnets = [c for c in diff.changes if c.type == "aws:ec2/subnet:Subnet"]
     assert len(subnets) == 6
     assert all(c.kind is Kind.REPLACE for c in subnets)
-    assert not diff.dangers(DangerClass.DATA_LOSS)  # the database stays: only its groups update
+    # The database stays (only its groups update). The home region's search domain does not:
+    # its subnets are in its vpcOptions, which force a new domain; the index is derived data
+    # that the region's indexer rebuilds within the hour, but the danger is still shown.
+    lost = {c.name for c, _ in diff.dangers(DangerClass.DATA_LOSS)}
+    assert lost == {"us-east-2-search"}
 
 
 def test_a_major_engine_version_replaces_the_parameter_group(prod_preview: Graph) -> None:

@@ -20,7 +20,7 @@ from infra.components.edge import (
 from infra.components.origin_auth import OriginSecret, OriginSecretArgs
 from infra.graph import SECRET, UNKNOWN, Graph, Resource
 from infra.stackfile import load_stack_config, stack_names
-from infra.synth import _random_password, synthesize
+from infra.synth import CLOUDFLARE_IPV4, CLOUDFLARE_IPV6, _random_password, synthesize
 from infra.zone_scope import scoped_hosts
 from tests import alb_rules
 from tests.conftest import SynthVariant
@@ -331,7 +331,10 @@ def test_hostnames_have_proxied_records_and_validation_records_are_dns_only(
         "www.python.org": home,
         **{f"origin-prod-{r}.python.org": alb_dns(prod, r) for r in prod.outputs["regions"]},
     }
-    validation = [r for r in records if not r.inputs["proxied"]]
+    edge_records = [r for r in records if r.name.startswith(("acm-validation", "edge-"))]
+    validation = [
+        r for r in edge_records if not r.inputs["proxied"] and r.name != "edge-media-origin"
+    ]
     assert len(validation) == 2 + 3  # the public names once, each region's origin name
     expected = {
         (o["resourceRecordName"].rstrip("."), o["resourceRecordValue"].rstrip("."))
@@ -498,7 +501,8 @@ def test_adding_a_region_adds_its_pool_and_steering_entry(synth_variant: SynthVa
     def add(raw: dict[str, Any]) -> None:
         raw["python-org:regions"]["us-west-2"] = {
             "vpcCidr": "10.40.0.0/16",
-            "availabilityZones": ["us-west-2a", "us-west-2b"],
+            # Three, as prod's search.zones asks of every region.
+            "availabilityZones": ["us-west-2a", "us-west-2b", "us-west-2c"],
         }
         raw["python-org:edge"]["poolRegions"]["WNAM"] = "us-west-2"
 
@@ -528,3 +532,38 @@ def test_edge_declares_in_preview_with_unknown_origins(
     for ruleset in g.of_type(RULESET):
         for rule in ruleset.inputs["rules"]:
             assert scoped_hosts(rule["expression"]), rule
+
+
+def test_media_comes_from_the_home_regions_bucket_through_the_edge(prod: Graph) -> None:
+    """The app's media URLs are https://<public host>/media/... (the settings overlay): GET and
+    HEAD of /media/ on the public names go to the home region's media bucket, whose policy lets
+    only Cloudflare's addresses read it."""
+    rule = _rule(prod, "http_request_origin", "media")
+    bucket = prod.outputs["regions"]["us-east-2"]["media_bucket"]
+    bucket_host = f"{bucket}.s3.us-east-2.amazonaws.com"
+    assert rule["action"] == "route"
+    assert rule["actionParameters"] == {
+        "hostHeader": bucket_host,  # S3 needs its own name as Host (and SNI, which follows)
+        "origin": {"host": "media-origin-prod.python.org"},
+    }
+    # On the names that serve (the apex redirects to www), GET and HEAD only.
+    assert scoped_hosts(rule["expression"]) == frozenset({"www.python.org"})
+    assert rule["expression"].endswith(
+        '(http.request.method in {"GET" "HEAD"} and starts_with(http.request.uri.path, "/media/"))'
+    )
+    # After the write rule: the later rule wins where both match (they never do: other methods).
+    refs = [r["ref"] for r in _ruleset(prod, "http_request_origin")["rules"]]
+    assert refs.index("pyorg_prod_writes") < refs.index("pyorg_prod_media")
+    # The resolve override names a DNS-only record of the zone that points at the bucket.
+    (record,) = [
+        r for r in prod.of_type(RECORD) if r.inputs["name"] == "media-origin-prod.python.org"
+    ]
+    assert record.inputs["content"] == bucket_host
+    assert record.inputs["proxied"] is False
+    policy = prod.one("aws:s3/bucketPolicy:BucketPolicy", "us-east-2-media")
+    (read,) = [
+        s for s in json.loads(policy.inputs["policy"])["Statement"] if s["Effect"] == "Allow"
+    ]
+    assert read["Condition"]["IpAddress"]["aws:SourceIp"] == sorted(
+        CLOUDFLARE_IPV4 + CLOUDFLARE_IPV6
+    )

@@ -3,7 +3,6 @@ backups copied across regions, Cloudflare notifications, and runbooks that match
 
 from __future__ import annotations
 
-import base64
 import http.server
 import importlib.util
 import io
@@ -22,6 +21,7 @@ from infra import naming
 from infra.components import alarms, canary
 from infra.config import Thresholds
 from infra.graph import SECRET, Graph, Resource
+from infra.instances import decode_user_data
 from infra.runbook import block, current_block, stateful_by_region
 from infra.stackfile import load_stack_config, read_stack_file
 from infra.synth import synthesize
@@ -77,7 +77,7 @@ def test_every_region_has_its_alarms_on_its_encrypted_topic(graph: Graph) -> Non
         expected = WEB_KEYS | DB_KEYS | {"canary-failed"}
         expected |= HOME_KEYS | {"media-replication-failures"} if r.is_home else {"replica-lag"}
         assert keys == expected, r.name
-        (topic,) = in_region(graph, tk.SNS_TOPIC, r.name)
+        (topic,) = [t for t in in_region(graph, tk.SNS_TOPIC, r.name) if t.name.endswith("-alerts")]
         (key,) = [k for k in in_region(graph, tk.KMS_KEY, r.name) if k.name.endswith("-alerts-key")]
         assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
         assert key.protect
@@ -275,8 +275,9 @@ def test_app_logs_reach_the_regions_encrypted_log_group(graph: Graph) -> None:
             k for k in in_region(graph, tk.KMS_KEY, r.name) if k.name.endswith("-app-logs-key")
         )
         assert group.inputs["kmsKeyId"] == key.outputs["arn"]
-        (lt,) = in_region(graph, tk.LAUNCH_TEMPLATE, r.name)
-        script = base64.b64decode(lt.inputs["userData"]).decode()
+        # Every launch template (web; worker and beat at home) ships its logs the same way.
+        (lt,) = [t for t in in_region(graph, tk.LAUNCH_TEMPLATE, r.name) if t.name.endswith("-web")]
+        script = decode_user_data(lt.inputs["userData"])
         daemon = json.loads(
             script.split("cat > /etc/docker/daemon.json <<'JSON'\n")[1].split("\nJSON\n")[0]
         )

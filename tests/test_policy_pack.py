@@ -281,7 +281,9 @@ def test_the_cli_entry_point_joins_a_bucket_to_its_companions(
 ) -> None:
     """A stack analysis in preview: the bucket's name unknown, its versioning missing."""
     media = prod_preview.one(tk.BUCKET, MEDIA)
-    companions = [r for r in prod_preview if media.urn in r.dependencies]
+    companions = [
+        r for r in prod_preview if media.urn in r.dependencies and r.type.startswith("aws:s3/")
+    ]
     resources = [
         analyzer_pb2.AnalyzerResource(**_resource(r), dependencies=list(r.dependencies))
         for r in [media, *companions]

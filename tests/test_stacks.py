@@ -9,8 +9,10 @@ import re
 import pytest
 
 from infra import synth
+from infra.components.mail import smtp_password
 from infra.config import ConfigError
 from infra.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.instances import decode_user_data
 from infra.naming import REQUIRED_TAGS
 from infra.synth import CLOUDFLARE_IPV4, synthesize
 from stacks.website import build  # noqa: F401  (the program under test is importable)
@@ -106,6 +108,12 @@ def test_resources_that_accept_tags_are_given_them(prod: Graph) -> None:
         "aws:sns/topicSubscription:TopicSubscription",
         "aws:backup/selection:Selection",
         "aws:cloudwatch/dashboard:Dashboard",
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+        "aws:iam/accessKey:AccessKey",
+        "aws:iam/userPolicy:UserPolicy",
+        "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination",
+        "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes",
+        "aws:sns/topicPolicy:TopicPolicy",
     }
     untagged = {r.type for r in aws_resources(prod) if "tags" not in r.inputs} - untaggable
     assert not untagged
@@ -201,10 +209,8 @@ def test_launch_template_requires_imdsv2_and_encrypts_root_volume(prod: Graph) -
 
 
 def test_user_data_starts_the_app_without_secrets_inline(prod: Graph) -> None:
-    import base64
-
     for lt in prod.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
-        script = base64.b64decode(lt.inputs["userData"]).decode()
+        script = decode_user_data(lt.inputs["userData"])
         assert "systemctl enable --now pythondotorg.service" in script
         assert "ghcr.io/python/pythondotorg@sha256:" in script
         assert not re.search(r"{{\w+}}", script)  # every placeholder filled ({{.ID}} is Docker's)
@@ -222,7 +228,9 @@ def test_autoscaling_group_in_private_subnets_with_config_sizes(prod: Graph) -> 
         for s in prod.of_type("aws:ec2/subnet:Subnet")
         if s.inputs["tags"]["tier"] == "private"
     }
-    for asg in prod.of_type("aws:autoscaling/group:Group"):
+    web = [a for a in prod.of_type("aws:autoscaling/group:Group") if a.name.endswith("-web")]
+    assert len(web) == 3
+    for asg in web:
         assert (asg.inputs["minSize"], asg.inputs["desiredCapacity"], asg.inputs["maxSize"]) == (
             2,
             3,
@@ -279,9 +287,13 @@ def test_instances_accept_only_the_load_balancer_and_db_only_the_instances(prod:
         assert [(r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"]) for r in to_web] == [
             (alb_id, 8000)
         ]
-        assert [(r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"]) for r in to_db] == [
-            (web_id, 5432)
-        ]
+        # The web servers everywhere; the Celery workers too in the home region (they write).
+        clients = {web_id} | (
+            {_sg(prod, f"{region}-workers").outputs["id"]} if region == "us-east-2" else set()
+        )
+        assert {(r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"]) for r in to_db} == {
+            (c, 5432) for c in clients
+        }
 
 
 # --- database -------------------------------------------------------------------------------
@@ -365,8 +377,9 @@ def test_buckets_are_versioned_encrypted_private_and_kept(prod: Graph) -> None:
     for bucket_id in ids:
         assert versioning[bucket_id].inputs["versioningConfiguration"]["status"] == "Enabled"
         (rule,) = sse[bucket_id].inputs["rules"]
-        # The access-log buckets: SSE-S3, the only one load balancer log delivery accepts.
-        expected = "AES256" if "-logs-" in bucket_id else "aws:kms"
+        # The access-log buckets: SSE-S3, the only one load balancer log delivery accepts. The
+        # media buckets: SSE-S3, which the edge can read anonymously (SSE-KMS it can't).
+        expected = "AES256" if "-logs-" in bucket_id or "-media-" in bucket_id else "aws:kms"
         assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == expected
         flags = (
             "blockPublicAcls",
@@ -503,14 +516,23 @@ def test_generated_secret_never_appears_in_state_or_outputs(prod: Graph) -> None
         "db-app-password",
         "origin-secret-a",
         "origin-secret-b",
+        *(f"{r}-redis-auth-token" for r in PROD_REGIONS),
+        *(f"{r}-search-master-password" for r in PROD_REGIONS),
+        *(f"{r}-search-app-password" for r in PROD_REGIONS),
     }
     assert all(p.outputs["result"] == SECRET for p in passwords)
     assert all(v.inputs["secretString"] == SECRET for v in prod.of_type(SECRET_VERSION))
-    text = prod.to_json()
-    assert not any(p in text for p in mocked_passwords())
-    for password in passwords:
-        value = synth._random_password(password.name, password.inputs, "")[1]["result"]
-        assert value not in text, password.name
+    generated = [
+        synth._random_password(p.name, {"length": p.inputs["length"]}, "")[1]["result"]
+        for p in passwords
+    ]
+    # The SES SMTP user's secret access key and the SMTP password derived from it.
+    (key,) = prod.of_type("aws:iam/accessKey:AccessKey")
+    secret_key = synth._access_key(key.name, {}, "us-east-2")[1]["secret"]
+    assert key.outputs["secret"] == SECRET
+    generated += [secret_key, smtp_password(secret_key, "us-east-2")]
+    state = prod.to_json()
+    assert not any(p in state for p in [*mocked_passwords(), *generated])
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
@@ -560,6 +582,8 @@ def test_instance_refresh_launches_before_it_terminates(
 ) -> None:
     g: Graph = request.getfixturevalue(stack)
     for asg in g.of_type("aws:autoscaling/group:Group"):
+        if asg.name.endswith("-beat"):
+            continue  # the one group that must terminate first: test_exactly_one_beat
         prefs = asg.inputs["instanceRefresh"]["preferences"]
         # Staging runs one instance: 90% of 1 is 0, and the refresh would terminate it first.
         assert prefs["minHealthyPercentage"] == 100

@@ -1,8 +1,13 @@
 """Assets: one region's buckets for static files and user-uploaded media.
 
-Each bucket is versioned, encrypted with the region's assets KMS key (S3 Bucket Keys on, to
-keep KMS request costs down), owned by the bucket owner (ACLs off), has every public access
-block on, and refuses requests that are not over TLS. In pulumi-aws v7 each of these is a
+Each bucket is versioned, owned by the bucket owner (ACLs off), has every public access block
+on, and refuses requests that are not over TLS. The static bucket is encrypted with the region's
+assets KMS key (S3 Bucket Keys on, to keep KMS request costs down). The media bucket is encrypted
+with SSE-S3 and lets Cloudflare's addresses read `media/*`: the edge serves /media/ from it
+(docs/app-contract.md, "Media and static"), and S3 refuses anonymous reads of SSE-KMS objects
+("Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature
+Version 4"). A policy that grants to a set of CIDRs with aws:SourceIp is not public to S3, so
+the public access block stays on ("The meaning of public", S3 User Guide). In pulumi-aws v7 each of these is a
 resource of its own beside the bucket. Buckets and the key are `protect`ed and
 `retain_on_delete`. Replication of media from the home region lives in `replication.py`.
 """
@@ -10,6 +15,7 @@ resource of its own beside the bucket. Buckets and the key are `protect`ed and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -27,6 +33,7 @@ class AssetsArgs:
     physical_prefix: str
     base_tags: dict[str, str]
     access_log_bucket: pulumi.Input[str]  # the region's AccessLogs bucket
+    media_reader_cidrs: pulumi.Input[list[str]]  # Cloudflare's ranges: the edge reads media
 
 
 class Assets(pulumi.ComponentResource):
@@ -73,19 +80,36 @@ class Assets(pulumi.ComponentResource):
     def _bucket(self, name: str, kind: str, args: AssetsArgs, t: object) -> PrivateBucket:
         assert callable(t)
         role = f"{name}-{kind}"
+        media = kind == "media"
+        encryption = (
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                ),
+            )
+            if media
+            else aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms",
+                    kms_master_key_id=self.kms_key.arn,
+                ),
+                bucket_key_enabled=True,
+            )
+        )
+
+        def edge_reads(arn: pulumi.Output[str]) -> pulumi.Output[list[dict[str, Any]]]:
+            return pulumi.Output.all(arn, args.media_reader_cidrs).apply(
+                lambda v: [media_read_statement(v[0], v[1])]
+            )
+
         made = private_bucket(
             role,
             parent=self,
             bucket_opts=self._keep(role),
             bucket_prefix=f"{args.physical_prefix}-{kind}-",
             tags=t(kind),
-            encryption=aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms",
-                    kms_master_key_id=self.kms_key.arn,
-                ),
-                bucket_key_enabled=True,
-            ),
+            encryption=encryption,
+            statements=edge_reads if media else None,
             lifecycle_rules=[
                 abort_incomplete_uploads(),
                 # Old versions are what protects against a bad deploy or a deletion: they are
@@ -110,3 +134,15 @@ class Assets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return made
+
+
+def media_read_statement(bucket_arn: str, cidrs: list[str]) -> dict[str, Any]:
+    """Anyone at one of `cidrs` (Cloudflare) may read media objects; nothing else."""
+    return {
+        "Sid": "EdgeReadsMedia",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"{bucket_arn}/media/*",
+        "Condition": {"IpAddress": {"aws:SourceIp": sorted(cidrs)}},
+    }

@@ -18,8 +18,11 @@ what is never touched):
   kept), HTTPS-only, SSL full (strict) and HTTPS rewrites per host (configuration rules), writes
   pinned to the home region (an origin rule on Enterprise, a 307 to the home region's own
   hostname elsewhere), path origins such as /ftp/ (another origin, no cookies, no query string,
-  long TTL), the origin secret header, HSTS per host (response header rules), cache rules,
-  Brotli, the managed WAF rulesets and rate limits;
+  long TTL), media from the home region's media bucket (an origin rule with the bucket's name as
+  Host and SNI, resolving a DNS-only `media-origin-<stack>` CNAME of the zone: the app's media
+  URLs are on the public hostname, docs/app-contract.md "Media and static"), the origin secret
+  header, HSTS per host (response header rules), cache rules, Brotli, the managed WAF rulesets
+  and rate limits;
 - zone-wide settings (TLS versions, HTTP/3, 0-RTT, always-HTTPS) only when the stack owns the
   zone (`edge.ownsZone`); otherwise the zone's owners keep them.
 
@@ -93,6 +96,14 @@ class Origin:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MediaOrigin:
+    """Where the edge reads /media/: the home region's media bucket."""
+
+    hostname: str  # a DNS-only name of the zone, CNAME to the bucket (the resolve override)
+    bucket_host: pulumi.Input[str]  # <bucket>.s3.<region>.amazonaws.com (Host and SNI)
+
+
+@dataclass(frozen=True, kw_only=True)
 class EdgeSecret:
     """The header the edge adds so that the load balancers know a request came through it."""
 
@@ -111,6 +122,7 @@ class EdgeArgs:
     config: EdgeConfig
     health_check_path: str
     origin_secret: EdgeSecret | None = None
+    media: MediaOrigin | None = None
 
     def __post_init__(self) -> None:
         regions = {o.region for o in self.origins}
@@ -155,6 +167,7 @@ class Edge(pulumi.ComponentResource):
         self.rulesets = {}
         self._load_balancing(name, args)
         self._records(name, args)
+        self._media_origin(name, args)
         self._caa(name, args)
         self.dnssec = None
         if args.config.dnssec:
@@ -313,6 +326,40 @@ class Edge(pulumi.ComponentResource):
                 comment=f"{comment} (python-org-infra {args.stack})",
                 opts=pulumi.ResourceOptions(parent=self),
             )
+
+    def _serves_media(self, args: EdgeArgs) -> bool:
+        """Whether the edge serves /media/ from the bucket: that takes an origin rule that
+        overrides the DNS record and the Host, which only the Enterprise plan has."""
+        if args.media is None:
+            return False
+        if not args.config.limits.origin_dns_override:
+            pulumi.log.warn(
+                f"the {args.config.plan.value} plan can't override an origin's DNS record and "
+                "Host: /media/ is not routed to the media bucket, and the app's media URLs "
+                "will not resolve (docs/app-contract.md, 'Media and static')",
+                resource=self,
+            )
+            return False
+        return True
+
+    def _media_origin(self, name: str, args: EdgeArgs) -> None:
+        media = args.media
+        if media is None or not self._serves_media(args):
+            return
+        cloudflare.DnsRecord(
+            f"{name}-media-origin",
+            zone_id=args.zone_id,
+            name=media.hostname,
+            type="CNAME",
+            content=media.bucket_host,
+            # DNS-only: the media rule's target, never a site of its own (the bucket lets only
+            # Cloudflare's addresses read).
+            proxied=False,
+            ttl=1,
+            comment=f"The home region's media bucket: the /media/ origin rule's target "
+            f"(python-org-infra {args.stack})",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _caa(self, name: str, args: EdgeArgs) -> None:
         """CAA records for the stack's names. Not at the apex of a zone the stack does not own:
@@ -482,6 +529,24 @@ class Edge(pulumi.ComponentResource):
                     paths_expression([path.prefix]),
                     args.served,
                     action_parameters=_route(path),
+                )
+            )
+        if args.media is not None and self._serves_media(args):
+            # GET/HEAD only (writes stay with the write rule above, which takes other methods).
+            rules.append(
+                self._rule(
+                    "media",
+                    "Media from the home region's bucket",
+                    "route",
+                    media_condition(),
+                    args.served,
+                    action_parameters=cloudflare.RulesetRuleActionParametersArgs(
+                        # The Host override also sets SNI: S3's certificate covers the bucket.
+                        host_header=args.media.bucket_host,
+                        origin=cloudflare.RulesetRuleActionParametersOriginArgs(
+                            host=args.media.hostname
+                        ),
+                    ),
                 )
             )
         self._zone_ruleset("http_request_origin", "python.org origin rules", rules)
@@ -780,3 +845,8 @@ def write_condition(write_paths: Sequence[str]) -> str:
     """Requests that write (or may write) go to the home region, where the primary is."""
     methods = "not (http.request.method in {" + " ".join(f'"{m}"' for m in SAFE_METHODS) + "})"
     return f"{methods} or {paths_expression(write_paths)}" if write_paths else methods
+
+
+def media_condition() -> str:
+    """GET/HEAD requests for the app's media (MEDIA_URL /media/)."""
+    return 'http.request.method in {"GET" "HEAD"} and starts_with(http.request.uri.path, "/media/")'

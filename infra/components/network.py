@@ -30,6 +30,7 @@ class NetworkArgs:
 
 class Network(pulumi.ComponentResource):
     vpc: aws.ec2.Vpc
+    logs_key: aws.kms.Key  # the region's CloudWatch Logs key (flow logs, Redis, search)
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
 
@@ -183,6 +184,7 @@ class Network(pulumi.ComponentResource):
                 aliases=inherited_aliases(self, f"{name}-flow-logs-key"),
             ),
         )
+        self.logs_key = key
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             retention_in_days=args.flow_log_retention_days,

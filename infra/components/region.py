@@ -1,22 +1,25 @@
 """Region: everything python.org runs in one AWS region.
 
 Composes Network, AccessLogs, Assets, Database (the primary in the home region, a read replica of it
-elsewhere) and WebTier. The region's AWS provider arrives through `opts.providers` and reaches
+elsewhere), Cache (Redis), Search (OpenSearch), WebTier, on-call's components and, in the home
+region, Workers (Celery and its beat). The region's AWS provider arrives through `opts.providers` and reaches
 every child through `parent`: nothing here falls back to the ambient default region.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pulumi
 
-from infra import naming
+from infra import app_contract, instances, naming
 from infra.aliases import inherited_aliases
 from infra.components.access_logs import AccessLogs, AccessLogsArgs
 from infra.components.app_logs import AppLogs, AppLogsArgs
 from infra.components.assets import Assets, AssetsArgs
 from infra.components.backups import BackupVault, BackupVaultArgs
+from infra.components.cache import Cache, CacheArgs
 from infra.components.canary import Canary, CanaryArgs, checks_for
 from infra.components.database import (
     DB_NAME,
@@ -29,7 +32,9 @@ from infra.components.database import (
 from infra.components.network import Network, NetworkArgs
 from infra.components.notifications import Notifications, NotificationsArgs
 from infra.components.origin_auth import OriginCheck
+from infra.components.search import Search, SearchArgs
 from infra.components.web import DatabaseConnection, WebTier, WebTierArgs
+from infra.components.workers import Workers, WorkersArgs
 from infra.config import Environment, RegionConfig, StackConfig
 
 
@@ -47,7 +52,9 @@ class RegionArgs:
     certificate_arn: pulumi.Input[str]
     validation_record_fqdns: pulumi.Input[list[str]]
     ingress_ipv4_cidrs: pulumi.Input[list[str]]
+    media_reader_cidrs: pulumi.Input[list[str]]  # who may read media from S3: Cloudflare
     app_secret: pulumi.Input[str]
+    media_domain: str  # the public hostname media URLs use
     database_credentials: DatabaseCredentials
     home_database: HomeDatabase | None = None  # None in the home region itself
     origin_check: OriginCheck | None = None  # the edge's proof the listener requires
@@ -62,7 +69,10 @@ class Region(pulumi.ComponentResource):
     network: Network
     assets: Assets
     database: Database
+    cache: Cache
+    search: Search
     web: WebTier
+    workers: Workers | None  # the home region only
 
     def __init__(
         self, name: str, args: RegionArgs, opts: pulumi.ResourceOptions | None = None
@@ -101,6 +111,7 @@ class Region(pulumi.ComponentResource):
                 physical_prefix=naming.prefix(cfg.stack, region.name),
                 base_tags=base,
                 access_log_bucket=self.access_logs.ready_bucket_name,
+                media_reader_cidrs=args.media_reader_cidrs,
             ),
             child,
         )
@@ -134,17 +145,84 @@ class Region(pulumi.ComponentResource):
             ),
             child,
         )
+        retention = cfg.network.flow_log_retention_days
+        self.cache = Cache(
+            name,
+            CacheArgs(
+                replication_group_id=naming.redis_group_id(cfg.stack, region.name),
+                config=cfg.redis,
+                vpc_id=self.network.vpc.id,
+                subnet_ids=self.network.private_subnet_ids,
+                availability_zones=region.availability_zones,
+                logs_key_arn=self.network.logs_key.arn,
+                log_retention_days=retention,
+                base_tags=base,
+            ),
+            child,
+        )
+        self.search = Search(
+            name,
+            SearchArgs(
+                domain_name=naming.search_domain_name(cfg.stack, region.name),
+                config=cfg.search,
+                vpc_id=self.network.vpc.id,
+                subnet_ids=self.network.private_subnet_ids,
+                logs_key_arn=self.network.logs_key.arn,
+                log_retention_days=retention,
+                base_tags=base,
+            ),
+            child,
+        )
+        # What every instance of the app in this region is told (docs/app-contract.md); the
+        # rest comes from outputs the user data waits for (`settings_inputs`).
+        settings = functools.partial(
+            app_contract.Settings,
+            region=region.name,
+            home_region=cfg.home_region,
+            # Every name Cloudflare sends as Host: the public names (through the load
+            # balancer) and the region's origin name (writes pinned to the home region).
+            allowed_hosts=(
+                *cfg.hostnames,
+                naming.origin_hostname(cfg.stack, region.name, cfg.domain),
+            ),
+            media_domain=args.media_domain,
+            image=cfg.web.app_image,
+            db_port=PORT,
+            db_name=DB_NAME,
+            cache_max_timeout=cfg.redis.cache_max_timeout,
+            from_email=cfg.mail.from_address,
+        )
+        settings_inputs: dict[str, pulumi.Input[str]] = {
+            "db_host": self.database.instance.address,
+            "db_secret_id": self.database.secret.arn,
+            "media_bucket": media.bucket,
+            "cache_host": self.cache.group.primary_endpoint_address,
+            "cache_secret_id": self.cache.secret.arn,
+            "search_host": self.search.domain.endpoint,
+            "search_secret_id": self.search.secret.arn,
+        }
+        grants = (
+            instances.SecretGrant(arn=self.cache.secret.arn, kms_key_arn=self.cache.kms_key.arn),
+            instances.SecretGrant(arn=self.search.secret.arn, kms_key_arn=self.search.kms_key.arn),
+        )
+        database = DatabaseConnection(
+            host=self.database.instance.address,
+            port=PORT,
+            name=DB_NAME,
+            security_group_id=self.database.security_group.id,
+            # This region's own copy: instances boot while the home region is down.
+            secret_arn=self.database.secret.arn,
+            secret_key_arn=self.database.kms_key.arn,
+            primary=region.is_home,
+        )
         self.web = WebTier(
             name,
             WebTierArgs(
                 region=region.name,
                 config=cfg.web,
-                # Every name Cloudflare sends as Host: the public names (through the load
-                # balancer) and the region's origin name (writes pinned to the home region).
-                allowed_hosts=(
-                    *cfg.hostnames,
-                    naming.origin_hostname(cfg.stack, region.name, cfg.domain),
-                ),
+                settings=settings,
+                settings_inputs=settings_inputs,
+                secrets=grants,
                 load_balancer_name=naming.load_balancer_name(cfg.stack, region.name),
                 asg_name=naming.asg_name(cfg.stack, region.name),
                 vpc_id=self.network.vpc.id,
@@ -153,18 +231,8 @@ class Region(pulumi.ComponentResource):
                 certificate_arn=args.certificate_arn,
                 validation_record_fqdns=args.validation_record_fqdns,
                 ingress_ipv4_cidrs=args.ingress_ipv4_cidrs,
-                database=DatabaseConnection(
-                    host=self.database.instance.address,
-                    port=PORT,
-                    name=DB_NAME,
-                    security_group_id=self.database.security_group.id,
-                    # This region's own copy: instances boot while the home region is down.
-                    secret_arn=self.database.secret.arn,
-                    secret_key_arn=self.database.kms_key.arn,
-                    primary=region.is_home,
-                ),
+                database=database,
                 media_bucket_arn=media.arn,
-                media_bucket_name=media.bucket,
                 assets_key_arn=self.assets.kms_key.arn,
                 app_secret=args.app_secret,
                 access_log_bucket=self.access_logs.ready_bucket_name,
@@ -176,6 +244,35 @@ class Region(pulumi.ComponentResource):
             ),
             child,
         )
+        self.cache.admit("web", self.web.instance_security_group.id)
+        self.search.admit("web", self.web.instance_security_group.id)
+        self.workers = None
+        if region.is_home:
+            self.workers = Workers(
+                name,
+                WorkersArgs(
+                    config=cfg.workers,
+                    web=cfg.web,
+                    settings=settings,
+                    settings_inputs={
+                        **settings_inputs,
+                        "app_secret_id": self.web.app_secret_arn,
+                    },
+                    secrets=self.web.secret_grants,
+                    vpc_id=self.network.vpc.id,
+                    private_subnet_ids=self.network.private_subnet_ids,
+                    database=database,
+                    media_bucket_arn=media.arn,
+                    worker_group_name=naming.worker_asg_name(cfg.stack, region.name),
+                    beat_group_name=naming.beat_asg_name(cfg.stack, region.name),
+                    app_log_group_name=self.app_logs.group.name,
+                    app_log_group_arn=self.app_logs.group.arn,
+                    base_tags=base,
+                ),
+                child,
+            )
+            self.cache.admit("workers", self.workers.security_group.id)
+            self.search.admit("workers", self.workers.security_group.id)
         self._oncall(name, args, base, child)
         self.outputs = {
             "load_balancer_dns_name": self.web.load_balancer.dns_name,
@@ -186,6 +283,8 @@ class Region(pulumi.ComponentResource):
             "alerts_topic": self.notifications.topic.arn,
             "app_log_group": self.app_logs.group.name,
             "canary": self.canary.canary.name,
+            "redis_endpoint": self.cache.group.primary_endpoint_address,
+            "search_endpoint": self.search.domain.endpoint,
         }
         self.register_outputs(self.outputs)
 

@@ -1,8 +1,9 @@
 """MediaReplication: S3 replication of the home region's media bucket to every other region.
 
-Uploaded media are written once, in the home region, and copied to each region's media bucket
-(re-encrypted there with that region's key), so that every region serves them and a promoted
-region has them. Deletes (delete markers) are replicated too; object versions are not deleted.
+Uploaded media are written once, in the home region, and copied to each region's media bucket,
+so that every region has them and a promoted region serves them. Media are SSE-S3 objects (the
+edge reads them anonymously: assets.py), which replication copies as SSE-S3; objects under KMS
+would need the destination's key, so the rules still name it for any that appear. Deletes (delete markers) are replicated too; object versions are not deleted.
 """
 
 from __future__ import annotations

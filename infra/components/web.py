@@ -2,44 +2,38 @@
 
 Builds the load balancer in the public subnets (HTTPS only, with a modern TLS policy and the
 region's validated ACM certificate), a target group health-checking the site's health path, a
-launch template (IMDSv2 required, encrypted root volume, user data that starts the app as
-docs/app-contract.md says), an autoscaling group in the private subnets whose instance refresh
-launches before it terminates, CPU target tracking, the instance role (SSM Session Manager
-instead of SSH, read access to this region's secrets, read/write to the region's media bucket),
-the app secret, and security groups: the load balancer accepts 443 only from `ingress_ipv4_cidrs`
-(Cloudflare's ranges), instances accept the app port only from the load balancer, and the
-database only from the instances.
+launch template and instance role (`infra/instances.py`, shared with the workers: IMDSv2
+required, encrypted root volume, user data that starts the app as docs/app-contract.md says),
+an autoscaling group in the private subnets whose instance refresh launches before it
+terminates, CPU target tracking, the app secret, and security groups: the load balancer accepts
+443 only from `ingress_ipv4_cidrs` (Cloudflare's ranges), instances accept the app port only
+from the load balancer, and the database only from the instances. Redis and search open their
+own ports to the instances (`admit` in cache.py and search.py).
 """
 
 from __future__ import annotations
 
-import ast
-import base64
-import json
-import re
-import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
-from infra import app_contract
+from infra import app_contract, instances
 from infra.components.access_logs import ALB_PREFIX
 from infra.components.origin_auth import OriginCheck, admit_edge, https_default_actions
-from infra.config import Architecture, WebConfig
+from infra.config import WebConfig
 from infra.naming import tags
 
 # TLS 1.3 with TLS 1.2 fallback and only forward-secret AEAD ciphers.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HTTPS_PORT = 443
-_AMI_PARAMETER = {
-    Architecture.ARM64: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
-    Architecture.X86_64: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-}
-_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-_USER_DATA = _TEMPLATES / "web-user-data.sh"
+# The web tier's tag names, as they were before the launch template moved to instances.py.
+_TAG_ROLES = {"role": "web-role", "profile": "web-profile", "lt": "web-lt", "instance": "web"}
+
+# What the program knows of the region when it renders the user data, but the outputs it
+# waits for (the database endpoint, the secrets' ARNs, ...): app_contract.Settings minus those.
+SettingsFor = Callable[..., app_contract.Settings]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,7 +51,9 @@ class DatabaseConnection:
 class WebTierArgs:
     region: str
     config: WebConfig
-    allowed_hosts: tuple[str, ...]  # the Host headers the app answers (ALLOWED_HOSTS)
+    settings: SettingsFor  # the region's app_contract.Settings from the awaited outputs
+    settings_inputs: dict[str, pulumi.Input[str]]  # what `settings` waits for, by keyword
+    secrets: Sequence[instances.SecretGrant]  # what the instances read besides the app secret
     load_balancer_name: str
     asg_name: str
     vpc_id: pulumi.Input[str]
@@ -68,7 +64,6 @@ class WebTierArgs:
     ingress_ipv4_cidrs: pulumi.Input[list[str]]
     database: DatabaseConnection
     media_bucket_arn: pulumi.Input[str]
-    media_bucket_name: pulumi.Input[str]
     assets_key_arn: pulumi.Input[str]
     app_secret: pulumi.Input[str]  # JSON, secret
     access_log_bucket: pulumi.Input[str]  # the region's AccessLogs bucket, once writable
@@ -248,7 +243,7 @@ class WebTier(pulumi.ComponentResource):
         # --- instances -----------------------------------------------------------------------
         app_secret = aws.secretsmanager.Secret(
             f"{name}-app",
-            description="python.org application settings (SECRET_KEY, SENTRY_DSN)",
+            description="python.org application settings (SECRET_KEY, SENTRY_DSN, SES SMTP)",
             recovery_window_in_days=30,
             # The region's assets key, which the instance role may already decrypt with.
             kms_key_id=args.assets_key_arn,
@@ -261,64 +256,54 @@ class WebTier(pulumi.ComponentResource):
             secret_string=pulumi.Output.secret(args.app_secret),
             opts=child,
         )
-        profile = self._instance_profile(name, args, app_secret.arn, t)
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-web-to-smtp",
+            security_group_id=self.instance_security_group.id,
+            cidr_ipv4="0.0.0.0/0",
+            ip_protocol="tcp",
+            from_port=app_contract.SMTP_PORT,
+            to_port=app_contract.SMTP_PORT,
+            description="SES SMTP (STARTTLS) in the home region",
+            tags=t("web-to-smtp"),
+            opts=child,
+        )
+        self.app_secret_arn = app_secret.arn
+
+        def web_tags(role: str) -> dict[str, str]:
+            return t(_TAG_ROLES[role])
+
+        # Every secret of the region an instance of the app reads (the workers read the same).
+        self.secret_grants = (
+            instances.SecretGrant(arn=app_secret.arn, kms_key_arn=args.assets_key_arn),
+            instances.SecretGrant(arn=db.secret_arn, kms_key_arn=db.secret_key_arn),
+            *args.secrets,
+        )
+        profile = instances.instance_profile(
+            f"{name}-web",
+            parent=self,
+            tags=web_tags,
+            secrets=self.secret_grants,
+            media_bucket_arn=args.media_bucket_arn,
+            app_log_group_arn=args.app_log_group_arn,
+        )
         user_data = pulumi.Output.all(
-            pulumi.Output.all(
-                db_host=db.host,
-                db_secret_id=db.secret_arn,
-                app_secret_id=app_secret.arn,
-                media_bucket=args.media_bucket_name,
-            ),
+            pulumi.Output.all(app_secret_id=app_secret.arn, **args.settings_inputs),
             args.app_log_group_name,
         ).apply(
-            lambda v: render_user_data(
-                app_contract.Settings(
-                    region=args.region,
-                    home=db.primary,
-                    allowed_hosts=args.allowed_hosts,
-                    image=cfg.app_image,
-                    db_port=db.port,
-                    db_name=db.name,
-                    **v[0],
-                ),
-                cfg.app_port,
-                app_log_group=v[1],
+            lambda v: instances.render_user_data(
+                args.settings(**v[0]), app_contract.Process.WEB, cfg.app_port, app_log_group=v[1]
             )
         )
-        template = aws.ec2.LaunchTemplate(
+        template = instances.launch_template(
             f"{name}-web",
-            # Resolved by EC2 at each launch: new instances get the latest patched AMI
-            # without a change here; an instance refresh rolls them out.
-            image_id=f"resolve:ssm:{_AMI_PARAMETER[cfg.architecture]}",
-            instance_type=cfg.instance_type,
-            update_default_version=True,
-            iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
-            vpc_security_group_ids=[self.instance_security_group.id],
-            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled",
-                http_tokens="required",  # IMDSv2 only
-                # 2 hops: the container reaches the instance role through docker's bridge.
-                http_put_response_hop_limit=2,
+            parent=self,
+            tags=web_tags,
+            machine=instances.Machine(
+                instance_type=cfg.instance_type, architecture=cfg.architecture
             ),
-            block_device_mappings=[
-                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                    device_name="/dev/xvda",
-                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        encrypted="true",
-                        volume_size=30,
-                        volume_type="gp3",
-                        delete_on_termination="true",
-                    ),
-                )
-            ],
-            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
-            user_data=user_data.apply(lambda s: base64.b64encode(s.encode()).decode()),
-            tag_specifications=[
-                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=t("web"))
-                for kind in ("instance", "volume")
-            ],
-            tags=t("web-lt"),
-            opts=child,
+            profile=profile,
+            security_group_ids=[self.instance_security_group.id],
+            user_data=user_data,
         )
         self.group = aws.autoscaling.Group(
             f"{name}-web",
@@ -375,150 +360,3 @@ class WebTier(pulumi.ComponentResource):
                 "target_group_arn": self.target_group.arn,
             }
         )
-
-    def _instance_profile(
-        self, name: str, args: WebTierArgs, app_secret_arn: pulumi.Output[str], t: object
-    ) -> aws.iam.InstanceProfile:
-        assert callable(t)
-        child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
-            f"{name}-web",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "ec2.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-            tags=t("web-role"),
-            opts=child,
-        )
-        # Shell access through SSM Session Manager: no SSH port anywhere.
-        aws.iam.RolePolicyAttachment(
-            f"{name}-web-ssm",
-            role=role.name,
-            policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-web",
-            role=role.id,
-            policy=pulumi.Output.all(
-                app_secret_arn,
-                args.database.secret_arn,
-                args.media_bucket_arn,
-                args.assets_key_arn,
-                args.database.secret_key_arn,
-                args.app_log_group_arn,
-            ).apply(lambda v: json.dumps(_with_app_logs(_instance_policy(*v[:-1]), v[-1]))),
-            opts=child,
-        )
-        return aws.iam.InstanceProfile(
-            f"{name}-web", role=role.name, tags=t("web-profile"), opts=child
-        )
-
-
-def _instance_policy(
-    app_secret: str, db_secret: str, media: str, key: str, db_key: str
-) -> dict[str, object]:
-    """What the app and its boot script may do: read this region's two secrets, and read and
-    write media (static files are served from the image)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadAppSecrets",
-                "Effect": "Allow",
-                "Action": "secretsmanager:GetSecretValue",
-                "Resource": [app_secret, db_secret],
-            },
-            {
-                "Sid": "Media",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
-                "Resource": [media, f"{media}/*"],
-            },
-            {
-                "Sid": "AssetsKey",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": key,
-            },
-            {
-                "Sid": "DatabaseSecretKey",
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": db_key,
-            },
-        ],
-    }
-
-
-def _compact(path: Path) -> str:
-    """A Python template without its docstrings and comments (the user data has 16 KB)."""
-    tree = ast.parse(path.read_text())
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (
-            isinstance(body, list)
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            body.pop(0)
-    return ast.unparse(tree)
-
-
-def _with_app_logs(policy: dict[str, object], log_group_arn: str) -> dict[str, object]:
-    """The Docker daemon's awslogs driver writes to the region's application log group (its
-    streams): it needs logs:CreateLogStream and logs:PutLogEvents there, and nothing else
-    (docs.docker.com/engine/logging/drivers/awslogs/#credentials)."""
-    statements = policy["Statement"]
-    assert isinstance(statements, list)
-    statements.append(
-        {
-            "Sid": "AppLogs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": [log_group_arn, f"{log_group_arn}:*"],
-        }
-    )
-    return policy
-
-
-def render_user_data(settings: app_contract.Settings, app_port: int, *, app_log_group: str) -> str:
-    """The user data of one region's web servers: the template with the manifest, the boot
-    and release scripts and the commands filled in."""
-    manifest = {
-        **app_contract.manifest(settings),
-        "image": settings.image,
-        "python": app_contract.PYTHON,
-        "ca_bundle": app_contract.CA_BUNDLE,
-        "ca_bundle_url": app_contract.CA_BUNDLE_URL.format(region=settings.region),
-    }
-    return fill_template(
-        _USER_DATA.read_text(),
-        manifest=json.dumps(manifest, indent=1, sort_keys=True),
-        env_script="#!/usr/bin/python3\n" + _compact(_TEMPLATES / "pythondotorg-env.py"),
-        release_script=_compact(_TEMPLATES / "release.py"),
-        image=settings.image,
-        ca_bundle=app_contract.CA_BUNDLE,
-        web_command=shlex.join(app_contract.web_command(app_port)),
-        release_command=shlex.join(app_contract.release_command()),
-        region=settings.region,
-        app_log_group=app_log_group,
-    )
-
-
-def fill_template(text: str, **values: str) -> str:
-    """Fill `{{name}}` placeholders; every one must be given."""
-    missing = set(re.findall(r"{{(\w+)}}", text)) - set(values)
-    if missing:
-        raise ValueError(f"user data template needs {sorted(missing)}")
-    return re.sub(r"{{(\w+)}}", lambda m: values[m.group(1)], text)

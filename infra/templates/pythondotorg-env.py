@@ -6,8 +6,9 @@ app's units, so a restart picks up a rotated secret. Standard library and the AW
 ship with Amazon Linux 2023). Secrets are read in this instance's own region, through the
 instance role; they go to files of mode 0600 under /run (memory), never to the user data.
 
-  pythondotorg-env                      write /run/pythondotorg/{app,release}.env, fetch the CA
-  pythondotorg-env --has-release        exit 0 if this region runs the release step, else 1
+  pythondotorg-env                      write /run/pythondotorg/{app,release,search}.env, fetch
+                                        the RDS CA
+  pythondotorg-env --has STEP           exit 0 if this instance runs STEP (release, search)
   pythondotorg-env --wait-for-database  wait until the app's database user can log in
 """
 
@@ -27,6 +28,7 @@ MANIFEST = "/etc/pythondotorg/manifest.json"
 RUN = "/run/pythondotorg"
 PLACEHOLDER = re.compile(r"\$\{(instance_ip|secret:(\w+):(\w+)(\|url)?)\}")
 IMDS = "http://169.254.169.254/latest"
+STEPS = ("release", "search")  # steps beside the process, each with its own env file
 
 
 def instance_ip() -> str:
@@ -117,8 +119,8 @@ def wait_for_database(manifest: dict[str, Any], attempts: int = 60) -> None:
 def main(argv: list[str]) -> int:
     with open(MANIFEST) as handle:
         manifest = json.load(handle)
-    if argv[1:] == ["--has-release"]:
-        return 0 if manifest["release_env"] else 1
+    if argv[1:2] == ["--has"] and len(argv) == 3:
+        return 0 if manifest.get(f"{argv[2]}_env") else 1
     if argv[1:] == ["--wait-for-database"]:
         wait_for_database(manifest)
         return 0
@@ -128,9 +130,10 @@ def main(argv: list[str]) -> int:
     secrets = {name: secret(region, sid) for name, sid in manifest["secrets"].items()}
     ip = instance_ip()
     write(f"{RUN}/app.env", render(manifest["env"], ip, secrets))
-    if manifest["release_env"]:
-        merged = {**manifest["env"], **manifest["release_env"]}
-        write(f"{RUN}/release.env", render(merged, ip, secrets))
+    for step in STEPS:
+        if manifest.get(f"{step}_env"):
+            merged = {**manifest["env"], **manifest[f"{step}_env"]}
+            write(f"{RUN}/{step}.env", render(merged, ip, secrets))
     return 0
 
 

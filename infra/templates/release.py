@@ -88,8 +88,7 @@ def main() -> None:
         cursor.execute("SELECT pg_advisory_lock(%s)", [int(os.environ["MIGRATION_LOCK"])])
         keep_app_user(cursor, user, password)
     call_command("migrate", interactive=False, verbosity=1)
-    # The production settings cache in a database table, which migrations don't create.
-    call_command("createcachetable")
+    # No createcachetable: the settings overlay caches in Redis, not in a database table.
     with connection.cursor() as cursor:
         grant_existing(cursor, user)
         drop_old_users(cursor, user)
