@@ -17,6 +17,7 @@ What the CLI can't see, and how the rules cope (docs/policies.md says the same):
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -135,6 +136,8 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
     assert check is not None
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if rule.types and args.resource_type not in rule.types:
+            return  # not a type the rule reads: no need to convert its properties
         res = from_validation_args(args)
         if rule.matches(res):
             for finding in check(res):
@@ -151,10 +154,25 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
     )
 
 
+_last_stack: tuple[weakref.ref[StackValidationArgs], Stack] | None = None
+
+
+def _stack_of(args: StackValidationArgs) -> Stack:
+    """The rule view of the whole stack, converted once for all stack policies that get the same
+    arguments object (no rule changes it). pulumi-policy 1.21 builds new arguments for each
+    policy, so under the CLI every policy converts its own; callers that pass one object to
+    every policy (tests/test_policy_pack.py) convert it once."""
+    global _last_stack  # noqa: PLW0603 (a one-entry cache)
+    if _last_stack is not None and _last_stack[0]() is args:
+        return _last_stack[1]
+    stack = Stack(from_policy_resource(r) for r in args.resources)
+    _last_stack = (weakref.ref(args), stack)
+    return stack
+
+
 def _stack_policy(rule: Rule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        stack = Stack(from_policy_resource(r) for r in args.resources)
-        for urn, message in rule.run(stack):
+        for urn, message in rule.run(_stack_of(args)):
             report(message, urn)
 
     return StackValidationPolicy(
