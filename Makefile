@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?=
 PROJECT ?= website
+# Bytecode caches on: this machine sets PYTHONDONTWRITEBYTECODE, which makes every run compile
+# the project and re-rewrite the tests' asserts (about 2 s of the suite's collection).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: preview test lint validate bench lock venv
 preview: $(VENV)/.installed ## offline preview of a stack (STACK=prod by default; PROJECT=bootstrap)
