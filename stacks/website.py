@@ -18,7 +18,7 @@ import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 
-from infra import app_contract, naming
+from infra import app_contract, naming, service_alarms
 from infra.aliases import inherited_aliases
 from infra.components import alarms
 from infra.components.alarms import Alarms, AlarmsArgs, ReplicationRule
@@ -281,6 +281,18 @@ def _oncall(
                 replica=not r.is_home,
             ),
             *alarms.canary_alarms(thresholds, canary_name=region.canary.canary.name),
+            *service_alarms.redis_alarms(
+                replication_group_id=naming.redis_group_id(cfg.stack, r.name),
+                nodes=cfg.redis.nodes,
+                home=r.is_home,
+            ),
+            *service_alarms.search_alarms(
+                domain_name=naming.search_domain_name(cfg.stack, r.name),
+                account_id=aws.get_caller_identity_output(
+                    opts=pulumi.InvokeOutputOptions(parent=region)
+                ).account_id,
+                volume_size_gb=cfg.search.volume_size_gb,
+            ),
         ]
         if r.is_home:
             specs += alarms.replication_alarms(
@@ -297,6 +309,12 @@ def _oncall(
             )
             assert region.backup_vault is not None
             specs += alarms.backup_alarms(vault_name=region.backup_vault.vault.name)
+            specs += service_alarms.worker_alarms(
+                worker_group=naming.worker_asg_name(cfg.stack, r.name),
+                beat_group=naming.beat_asg_name(cfg.stack, r.name),
+                workers=cfg.workers.count,
+            )
+            specs += service_alarms.mail_alarms()  # SES sends from the home region
         Alarms(
             r.name,
             AlarmsArgs(

@@ -49,6 +49,26 @@ DB_KEYS = {
     "database-connections",
 }
 HOME_KEYS = {"backup-job-failed", "backup-copy-failed"}
+# The app's services (infra/service_alarms.py): Redis per node, search per region; the workers,
+# beat, Redis as Celery's broker and mail in the home region only.
+SERVICE_KEYS = {
+    "redis-cpu",
+    "redis-memory",
+    "search-red",
+    "search-writes-blocked",
+    "search-free-storage",
+    "search-jvm-pressure",
+    "search-cpu",
+    "search-snapshot-failed",
+}
+HOME_SERVICE_KEYS = {
+    "redis-evictions",
+    "workers-below-count",
+    "beat-missing",
+    "beat-twice",
+    "mail-bounce-rate",
+    "mail-complaint-rate",
+}
 
 
 @pytest.fixture(params=["prod", "staging"])
@@ -64,7 +84,7 @@ def in_region(g: Graph, type_: str, region: str) -> list[Resource]:
 def alarm_keys(g: Graph, region: str) -> set[str]:
     prefix = naming.prefix(g.stack, region) + "-"
     names = [a.inputs["name"].removeprefix(prefix) for a in in_region(g, tk.METRIC_ALARM, region)]
-    return {re.sub(r"-[a-z]{2}-[a-z]+-\d$", "", n) for n in names}
+    return {re.sub(r"-([a-z]{2}-[a-z]+-\d|\d{3})$", "", n) for n in names}
 
 
 # --- alarms and their topic --------------------------------------------------------------------
@@ -74,8 +94,11 @@ def test_every_region_has_its_alarms_on_its_encrypted_topic(graph: Graph) -> Non
     cfg = load_stack_config(graph.stack)
     for r in cfg.regions:
         keys = alarm_keys(graph, r.name)
-        expected = WEB_KEYS | DB_KEYS | {"canary-failed"}
-        expected |= HOME_KEYS | {"media-replication-failures"} if r.is_home else {"replica-lag"}
+        expected = WEB_KEYS | DB_KEYS | SERVICE_KEYS | {"canary-failed"}
+        if r.is_home:
+            expected |= HOME_KEYS | HOME_SERVICE_KEYS | {"media-replication-failures"}
+        else:
+            expected |= {"replica-lag"}
         assert keys == expected, r.name
         (topic,) = [t for t in in_region(graph, tk.SNS_TOPIC, r.name) if t.name.endswith("-alerts")]
         (key,) = [k for k in in_region(graph, tk.KMS_KEY, r.name) if k.name.endswith("-alerts-key")]
@@ -404,3 +427,23 @@ def test_the_region_removal_runbook_lists_what_the_graph_holds(prod: Graph, stag
     assert [row[:2] for row in stateful_by_region(staging)] == [
         row[:2] for row in stateful_by_region(prod)
     ]
+
+
+def test_every_redis_node_and_the_single_beat_are_watched(prod: Graph) -> None:
+    cfg = load_stack_config("prod")
+    home = cfg.home_region
+    alarms = {a.inputs["name"]: a for a in prod.of_type(tk.METRIC_ALARM)}
+    for r in cfg.regions:
+        group = naming.redis_group_id("prod", r.name)
+        for n in range(1, cfg.redis.nodes + 1):
+            alarm = alarms[f"{naming.prefix('prod', r.name)}-redis-cpu-{n:03d}"]
+            assert alarm.inputs["dimensions"] == {"CacheClusterId": f"{group}-{n:03d}"}
+    beat = naming.beat_asg_name("prod", home)
+    missing = alarms[f"{naming.prefix('prod', home)}-beat-missing"].inputs
+    twice = alarms[f"{naming.prefix('prod', home)}-beat-twice"].inputs
+    assert missing["dimensions"] == twice["dimensions"] == {"AutoScalingGroupName": beat}
+    assert (missing["comparisonOperator"], missing["threshold"]) == ("LessThanThreshold", 1)
+    assert (twice["comparisonOperator"], twice["threshold"]) == ("GreaterThanThreshold", 1)
+    search = alarms[f"{naming.prefix('prod', home)}-search-red"].inputs["dimensions"]
+    assert search["DomainName"] == naming.search_domain_name("prod", home)
+    assert search["ClientId"].isdigit()  # the AWS account, which AWS/ES publishes under
