@@ -76,9 +76,23 @@ def _regions(top: _Reader, home_region: str | None) -> tuple[RegionConfig, ...] 
     return tuple(parsed)
 
 
+# A region code ends in a number: letters that look like digits there are likely typos.
+_LOOKALIKE_DIGITS = str.maketrans("lIiOo", "11100")
+
+
 def _did_you_mean(name: object) -> str:
-    close = difflib.get_close_matches(str(name), sorted(aws_regions()), n=1, cutoff=0.8)
-    return f": did you mean {close[0]}?" if close else ""
+    """': did you mean eu-west-1?' for eu-west-l (a look-alike of the number), else the close
+    region names (difflib's similarity)."""
+    text = str(name)
+    head, _, number = text.rpartition("-")
+    lookalike = f"{head}-{number.translate(_LOOKALIKE_DIGITS)}"
+    if head and lookalike != text and lookalike in aws_regions():
+        return f": did you mean {lookalike}?"
+    close = difflib.get_close_matches(text, sorted(aws_regions()), n=3, cutoff=0.8)
+    if not close:
+        return ""
+    listed = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+    return f": did you mean {listed}?"
 
 
 def _region(
