@@ -578,3 +578,14 @@ def test_a_zone_the_account_lacks_is_refused_before_any_resource() -> None:
         for zone in ("eu-west-1d", "eu-west-1q")
     ]
     assert "stack 'staging'" in str(info.value)
+
+
+def test_the_readme_shows_the_message_the_config_gives() -> None:
+    readme = Path("README.md").read_text()
+    section = readme[readme.index("## Config\n") :]
+    shown = section[section.index("```\n") + 4 : section.index("\n```", section.index("```\n"))]
+    raw = copy.deepcopy(raw_stack("prod"))
+    _all(_set("web.instanceType", "m7i.large"), _set("database.engineVersion", 16))(raw)
+    with pytest.raises(ConfigError) as info:
+        parse_config("prod", encode(raw))
+    assert shown == str(info.value)

@@ -49,7 +49,7 @@ def _regions(top: _Reader, home_region: str | None) -> tuple[RegionConfig, ...] 
         top.fail(
             "regions",
             name,
-            f"unknown AWS region (allowed: {', '.join(sorted(known))}){_did_you_mean(name)}",
+            f"unknown AWS region{_did_you_mean(name)} (allowed: {', '.join(sorted(known))})",
         )
     section = top.section("regions")
     assert section is not None
