@@ -9,8 +9,9 @@ Why not pydantic (v2, installed here for the Cloudflare client): tried on the we
 and network sections, its errors need this module's wording rebuilt from each error type and
 field (ranges, allowed keys, what a pattern means); a model's validators run only when all its
 fields are valid, and a field's see only the fields before it, which would hide independent
-problems or pin them on the wrong key; and it cost 0.13-0.29 s to import plus about 10 ms per
-model class (some 28 here) at every start of the program, for checks that take 10 ms.
+problems or pin them on the wrong key; and it costs 0.10-0.15 s to import and 6-9 ms per model
+class (some 28 here): 0.3-0.4 s at every start of the program (`make preview` takes about 4 s),
+for checks that take 10 ms once botocore's data is loaded.
 """
 
 from __future__ import annotations
