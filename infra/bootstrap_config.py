@@ -1,5 +1,5 @@
 """The bootstrap project's configuration (`bootstrap/Pulumi.<stack>.yaml`), validated before any
-resource is declared, with the same kind of messages as the website's (`infra/config.py`): each
+resource is declared, with the same kind of messages as the website's (`infra/config/`): each
 problem names the stack, the key, the bad value and what is allowed.
 
 Keys (`python-org-bootstrap:*`):

@@ -2,7 +2,7 @@
 
 Pure data, no resources. Every fact names the Cloudflare document it comes from (the docs'
 own plan table is `src/content/plans/index.json` in cloudflare/cloudflare-docs, rendered on
-each product page as "Availability"); `infra/config.py` refuses, before any resource is
+each product page as "Availability"); `infra/config/edge.py` refuses, before any resource is
 declared, what the stack's plan cannot have.
 """
 

@@ -9,7 +9,14 @@ from typing import Any
 
 import yaml
 
-from infra.config import NAMESPACE, SECRET_KEYS, ConfigError, StackConfig, parse_config
+from infra.config import (
+    NAMESPACE,
+    SECRET_KEYS,
+    ConfigError,
+    NoSuchStackError,
+    StackConfig,
+    parse_config,
+)
 from infra.projects import ROOT, WEBSITE, Project
 
 # Encrypted values (`secure: v1:...`) cannot be decrypted offline. They are replaced by a
@@ -44,7 +51,8 @@ def read_stack_file(
     stack: str, root: Path = ROOT, project: Project = WEBSITE
 ) -> tuple[dict[str, Any], list[str]]:
     """Return the stack's config as the engine would pass it (`project:key` -> string) and the
-    list of secret keys. Raises ConfigError for a missing file, bad YAML or repeated keys."""
+    list of secret keys. Raises NoSuchStackError for a missing file, ConfigError for bad YAML or
+    repeated keys."""
     path = project.directory(root) / f"Pulumi.{stack}.yaml"
     shown = project.stack_file(stack)
 
@@ -52,8 +60,7 @@ def read_stack_file(
         return ConfigError(stack, [problem], file=shown)
 
     if not path.is_file():
-        known = ", ".join(project.stack_names(root)) or "none"
-        raise error(f"{shown} does not exist (stacks here: {known})")
+        raise NoSuchStackError(stack, shown, project.stack_names(root))
     try:
         doc = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader) or {}
     except yaml.YAMLError as exc:
@@ -81,8 +88,8 @@ def _engine_string(value: Any) -> str:
 
 
 def load_stack_config(stack: str, root: Path = ROOT) -> StackConfig:
-    raw, _ = read_stack_file(stack, root)
-    return parse_config(stack, raw)
+    raw, secrets = read_stack_file(stack, root)
+    return parse_config(stack, raw, secret_keys=secrets)
 
 
 __all__ = [

@@ -38,12 +38,21 @@ from infra.components.replication import (
     ReplicaBucket,
     rule_id,
 )
-from infra.config import NAMESPACE, StackConfig, parse_config, raw_config_from_runtime
+from infra.config import (
+    NAMESPACE,
+    StackConfig,
+    parse_config,
+    raw_config_from_runtime,
+    secret_keys_from_runtime,
+)
 from infra.zone_scope import ZoneScope
+from infra.zones import check_zones
 
 
 def main() -> None:
-    cfg = parse_config(pulumi.get_stack(), raw_config_from_runtime())
+    cfg = parse_config(
+        pulumi.get_stack(), raw_config_from_runtime(), secret_keys=secret_keys_from_runtime()
+    )
     for key, value in build(cfg).items():
         pulumi.export(key, value)
 
@@ -60,6 +69,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         )
         for r in cfg.regions
     }
+    check_zones(cfg, providers)  # the account's zones, before anything is placed in one
 
     def in_region(region: str) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(providers={"aws": providers[region]})

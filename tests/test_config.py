@@ -266,6 +266,32 @@ BAD_CONFIG: list[tuple[str, Edit, str, str, str]] = [
      "backup.copyRegion", "'us-west-2'", "must be a region of the stack other than the home region"),
     ("backup schedule not cron", _set("backup.schedule", "daily"),
      "backup.schedule", "'daily'", "must be an AWS Backup cron expression"),
+    # A zone is the region's code and one letter; which letters, only the account knows
+    # (infra/zones.py asks it: test_a_zone_the_account_lacks_is_refused_before_any_resource).
+    ("zone of two letters", _set("regions.eu-west-1.availabilityZones", ["eu-west-1a", "eu-west-1ab"]),
+     "regions.eu-west-1.availabilityZones", "'eu-west-1ab'", "must be zones of eu-west-1, such as eu-west-1a and eu-west-1b: the region's code and one letter"),
+    ("zone in upper case", _set("regions.eu-west-1.availabilityZones", ["eu-west-1a", "eu-west-1B"]),
+     "regions.eu-west-1.availabilityZones", "'eu-west-1B'", "the region's code and one letter"),
+    # The launch template's AMI and the app image are of web.architecture (infra/instances.py).
+    ("web instance of the other architecture", _set("web.instanceType", "m7i.large"),
+     "web.instanceType", "'m7i.large'", "is an x86_64 instance type, but web.architecture is arm64 (the AMI and the app image are arm64): choose an arm64 type such as m7g.large, or set web.architecture: x86_64"),
+    ("x86_64 web on a Graviton type", _set("web.architecture", "x86_64"),
+     "web.instanceType", "'m7g.large'", "is an arm64 instance type, but web.architecture is x86_64 (the AMI and the app image are x86_64): choose an x86_64 type such as m7i.large, or set web.architecture: arm64"),
+    ("workers of another architecture than web", _set("workers.instanceType", "c7i.large"),
+     "workers.instanceType", "'c7i.large'", "is an x86_64 instance type, but the workers run web's arm64 AMI and image (web.architecture): choose an arm64 type such as c7g.large"),
+    ("first-generation Graviton for x86_64 workers", _all(_set("web.architecture", "x86_64"), _set("web.instanceType", "m7i.large"), _set("workers.instanceType", "a1.large")),
+     "workers.instanceType", "'a1.large'", "is an arm64 instance type, but the workers run web's x86_64 AMI and image"),
+    ("a Mac for the web tier", _set("web.instanceType", "mac2.metal"),
+     "web.instanceType", "'mac2.metal'", "is an arm64_mac instance type, but web.architecture is arm64"),
+    # YAML reads engineVersion: 16 as a number; "16" is meant.
+    ("number for a string", _set("database.engineVersion", 16),
+     "database.engineVersion", "16", 'must be a string: quote it, "16" (YAML reads an unquoted 16 as a number)'),
+    ("decimal for a string", _set("redis.engineVersion", 7.1),
+     "redis.engineVersion", "7.1", 'must be a string: quote it, "7.1" (YAML reads an unquoted 7.1 as a number)'),
+    ("boolean for a string", _set("web.healthCheckPath", True),
+     "web.healthCheckPath", "true", "must be a string: quote it (YAML reads an unquoted yes, no, true, false, on or off as a boolean)"),
+    ("number in a list of strings", _set("alerts.emails", ["ops@python.org", 42]),
+     "alerts.emails", '["ops@python.org", 42]', 'must be a list of non-empty strings: quote it, "42"'),
 ]  # fmt: skip
 
 
@@ -418,3 +444,148 @@ def test_staging_may_tell_nobody_and_defaults_apply() -> None:
     assert cfg.oncall.alerts.thresholds.replica_lag_seconds == 30
     assert cfg.oncall.backup.copy_region == "eu-west-1"
     assert cfg.oncall.logs.app_retention_days == 30
+
+
+def _rename_region(old: str, new: str) -> Edit:
+    def edit(raw: dict[str, Any]) -> None:
+        regions = raw["python-org:regions"]
+        raw["python-org:regions"] = {new if k == old else k: v for k, v in regions.items()}
+
+    return edit
+
+
+# (case id, edit, the one problem's start, what it says)
+ONE_CAUSE: list[tuple[str, Edit, str, str]] = [
+    ("region misspelt", _rename_region("eu-west-1", "eu-west-l"),
+     "python-org:regions = 'eu-west-l': unknown AWS region", ": did you mean eu-west-1?"),
+    ("home region misspelt in regions", _rename_region("us-east-2", "us-east-22"),
+     "python-org:regions = 'us-east-22': unknown AWS region", ": did you mean us-east-2, us-west-2 or us-east-1?"),
+    ("home region not among the regions", _set("homeRegion", "us-west-2"),
+     "python-org:homeRegion = 'us-west-2'", "must be one of the regions"),
+    ("zone of another region", _set("regions.eu-west-1.availabilityZones", ["eu-west-1a", "us-east-2b"]),
+     "regions.eu-west-1.availabilityZones = 'us-east-2b'", "(us-east-2b is in us-east-2)"),
+    ("cidr with host bits", _set("regions.eu-west-1.vpcCidr", "10.20.0.1/16"),
+     "regions.eu-west-1.vpcCidr = '10.20.0.1/16'", ": did you mean 10.20.0.0/16?"),
+    ("one zone only", _set("regions.eu-west-1.availabilityZones", ["eu-west-1a"]),
+     "regions.eu-west-1.availabilityZones", "must list at least 2"),
+    ("no regions", _set("regions", {}), "python-org:regions = {}", "must be a non-empty mapping"),
+    ("hostname outside the zone", _set("hostnames", ["python.org", "www.python.com"]),
+     "python-org:hostnames = 'www.python.com'", "must be python.org or a name under it"),
+    ("architecture misspelt", _set("web.architecture", "amd64"),
+     "web.architecture = 'amd64'", "must be one of arm64, x86_64"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("edit", "start", "says"), [pytest.param(*case[1:], id=case[0]) for case in ONE_CAUSE]
+)
+def test_one_bad_value_is_reported_once_not_by_what_depends_on_it(
+    edit: Edit, start: str, says: str
+) -> None:
+    """What depends on a bad value (the edge's pools, the backup copy, HSTS per hostname, the
+    instance types' architecture) is checked once the value is good, not against a guess."""
+    raw = copy.deepcopy(raw_stack("prod"))
+    edit(raw)
+    with pytest.raises(ConfigError) as info:
+        parse_config("prod", encode(raw))
+    (problem,) = info.value.problems
+    assert problem.startswith(start), problem
+    assert says in problem, problem
+
+
+def test_what_depends_on_a_value_is_checked_once_it_is_good() -> None:
+    # The pools are checked against the regions as soon as every region is good.
+    raw = copy.deepcopy(raw_stack("prod"))
+    _rename_region("eu-west-1", "eu-west-2")(raw)
+    _set("regions.eu-west-2.availabilityZones", ["eu-west-2a", "eu-west-2b", "eu-west-2c"])(raw)
+    _set("backup.copyRegion", "eu-west-2")(raw)
+    with pytest.raises(ConfigError) as info:
+        parse_config("prod", encode(raw))
+    assert len(info.value.problems) == 5  # WEU, EEU, ME, NAF, SAF
+    assert all(
+        p.startswith("edge.poolRegions.") and "'eu-west-1': must be a deployed region (us-east-2"
+        in p for p in info.value.problems
+    )  # fmt: skip
+
+
+def test_the_architecture_rule_agrees_with_ec2_for_every_type() -> None:
+    """infra/config/catalog.py derives an instance type's architecture from AWS's naming
+    convention; here it is held to EC2's own DescribeInstanceTypes answers (the copy moto ships,
+    ProcessorInfo.SupportedArchitectures) for every type botocore and moto both know."""
+    import gzip
+    import importlib.util
+
+    from infra.config import ec2_instance_types, instance_architecture
+
+    spec = importlib.util.find_spec("moto")
+    assert spec is not None
+    assert spec.submodule_search_locations
+    data = Path(spec.submodule_search_locations[0]) / "ec2/resources/instance_types.json.gz"
+    described = json.loads(gzip.decompress(data.read_bytes()))
+    common = sorted(ec2_instance_types() & set(described))
+    assert len(common) > 1000  # the comparison covers the catalogue, not a sample
+    wrong = [
+        (t, instance_architecture(t), described[t]["ProcessorInfo"]["SupportedArchitectures"])
+        for t in common
+        if instance_architecture(t) not in described[t]["ProcessorInfo"]["SupportedArchitectures"]
+    ]
+    assert wrong == []
+    # Both architectures are really there (the rule is not one answer for everything).
+    assert {instance_architecture(t) for t in common} >= {"arm64", "x86_64", "arm64_mac"}
+
+
+def test_a_secret_key_in_plain_text_is_refused_and_not_echoed(tmp_path: Path) -> None:
+    text = Path("Pulumi.prod.yaml").read_text()
+    text += "  python-org:pagingUrl: https://events.example/S3cr3tK3y\n"
+    (tmp_path / "Pulumi.prod.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_stack_config("prod", tmp_path)
+    (problem,) = info.value.problems
+    assert problem == (
+        "python-org:pagingUrl = [secret]: is set in plain text, readable in Pulumi.prod.yaml and "
+        "the state: set it as a secret (pulumi config set --secret python-org:pagingUrl VALUE)"
+    )
+    assert "S3cr3tK3y" not in str(info.value)
+    # The program reads which keys are secret from the engine: the same refusal, before any
+    # resource, when the engine passes the key as plain config.
+    raw = copy.deepcopy(raw_stack("prod"))
+    raw["python-org:sentryDsn"] = "https://k3y@sentry.example/1"
+    with pytest.raises(ConfigError, match=r"python-org:sentryDsn = \[secret\]: is set in plain"):
+        synthesize("prod", raw_config=encode(raw), preview=True)
+
+
+def test_a_stack_without_a_stack_file_is_no_such_stack_once() -> None:
+    from infra.config import NoSuchStackError
+
+    with pytest.raises(NoSuchStackError) as info:
+        load_stack_config("prdo")
+    message = "no such stack 'prdo': there is no Pulumi.prdo.yaml (stacks here: prod, staging)"
+    assert str(info.value) == message
+    assert info.value.problems == [message]  # what scripts/validate lists
+    assert isinstance(info.value, ConfigError)  # every CLI that catches config errors stops
+
+
+def test_a_zone_the_account_lacks_is_refused_before_any_resource() -> None:
+    """infra/zones.py asks each region's provider which zones the account has (the mocks'
+    account: a, b and c); eu-west-1d has the right form, but this account has no such zone."""
+    raw = copy.deepcopy(raw_stack("staging"))
+    _set("regions.eu-west-1.availabilityZones", ["eu-west-1a", "eu-west-1d", "eu-west-1q"])(raw)
+    with pytest.raises(ConfigError) as info:
+        synthesize("staging", raw_config=encode(raw), preview=True)
+    assert info.value.problems == [
+        f"regions.eu-west-1.availabilityZones = '{zone}': is not a zone of this AWS account in "
+        "eu-west-1 (it has eu-west-1a, eu-west-1b, eu-west-1c)"
+        for zone in ("eu-west-1d", "eu-west-1q")
+    ]
+    assert "stack 'staging'" in str(info.value)
+
+
+def test_the_readme_shows_the_message_the_config_gives() -> None:
+    readme = Path("README.md").read_text()
+    section = readme[readme.index("## Config\n") :]
+    shown = section[section.index("```\n") + 4 : section.index("\n```", section.index("```\n"))]
+    raw = copy.deepcopy(raw_stack("prod"))
+    _all(_set("web.instanceType", "m7i.large"), _set("database.engineVersion", 16))(raw)
+    with pytest.raises(ConfigError) as info:
+        parse_config("prod", encode(raw))
+    assert shown == str(info.value)

@@ -183,7 +183,10 @@ def test_plain_preview_of_an_unknown_stack_lists_the_stacks(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert preview.main(["nope"]) == preview.EXIT_ERROR
-    assert "stacks: prod, staging" in capsys.readouterr().err
+    # One line, the stacks listed once; not "invalid config" (nothing is wrong with any config).
+    assert capsys.readouterr().err == (
+        "error: no such stack 'nope': there is no Pulumi.nope.yaml (stacks here: prod, staging)\n"
+    )
 
 
 def test_graph_option_writes_the_diagram(
@@ -238,7 +241,7 @@ def test_the_bootstrap_project_previews_offline(
     assert summary["stack"] == "account"
     assert summary["resources"] == sum(1 for r in bootstrap_preview if r.custom)
     assert preview.main(["--project", "bootstrap", "prod"]) == preview.EXIT_ERROR
-    assert "stacks: account" in capsys.readouterr().err
+    assert "(stacks here: account)" in capsys.readouterr().err
 
 
 def test_the_bootstrap_is_not_diffed_against_a_revision() -> None:

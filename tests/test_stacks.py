@@ -569,7 +569,7 @@ def test_removing_a_region_changes_only_that_region(
 
 
 def test_unknown_stack_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"Pulumi\.qa\.yaml does not exist"):
+    with pytest.raises(ConfigError, match=r"^no such stack 'qa': there is no Pulumi\.qa\.yaml"):
         synthesize("qa")
 
 

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from infra.config import ConfigError
+from infra.config import ConfigError, NoSuchStackError
 from infra.stackfile import ROOT, load_stack_config, stack_names
 
 EXIT_FAILED = 1
@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.stack not in stack_names(args.root):
-        print(f"import_zone: no stack file Pulumi.{args.stack}.yaml", file=sys.stderr)
+        known = stack_names(args.root)
+        print(
+            f"import_zone: {NoSuchStackError(args.stack, f'Pulumi.{args.stack}.yaml', known)}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     token = os.environ.get(TOKEN_ENV)
     if not token:

@@ -158,10 +158,8 @@ def _preview(args: argparse.Namespace) -> int:
     for stack in stacks:
         try:
             graphs.append(synthesize(stack, preview=not args.mocked_values, project=project))
-        except ConfigError as exc:
+        except ConfigError as exc:  # a NoSuchStackError names the stacks there are
             print(f"error: {exc}", file=sys.stderr)
-            if stack not in known:
-                print(f"stacks: {', '.join(known)}", file=sys.stderr)
             return EXIT_ERROR
     if args.format == "urns":
         # Everything the program declares (components and providers too): with the old home

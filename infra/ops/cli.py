@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.config import ConfigError, StackConfig
+from infra.config import ConfigError, NoSuchStackError, StackConfig
 from infra.ops.aws import Aws, OpsError, connect, explain
 from infra.stackfile import load_stack_config, stack_names
 
@@ -80,6 +80,9 @@ def run(args: argparse.Namespace, body: Callable[[Aws, StackConfig], int]) -> in
         cfg = load_stack_config(args.stack)
         aws = connect(args.profile, args.endpoint_url)
         return body(aws, cfg)
+    except NoSuchStackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         problems = "\n".join(f"  - {p}" for p in exc.problems)
         print(
