@@ -62,7 +62,7 @@ _CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
-from infra.synth import synthesize
+from infra.review.synth import synthesize
 import stacks.website
 t1 = time.perf_counter()
 raw = json.loads(open(sys.argv[2]).read())
@@ -105,7 +105,7 @@ def run_measured(cmd: list[str], *, cwd: Path = ROOT) -> tuple[Sample, str]:
 
 def prod_config() -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from infra.stackfile import read_stack_file
+    from infra.review.stackfile import read_stack_file
 
     raw, _ = read_stack_file("prod", ROOT)
     return {k: json.loads(v) if v[:1] in "[{" else v for k, v in raw.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from infra.graph import Graph, Resource
+from infra.review.graph import Graph, Resource
 from policy.framework import Rule, Severity, Stack
 from policy.rules import RULES
 from policy.view import Res

@@ -1,6 +1,6 @@
 """The neutral resource view every rule reads, and the helpers that read it safely.
 
-Both runners turn what they have into `Res`: the in-process runner from `infra.graph.Resource`,
+Both runners turn what they have into `Res`: the in-process runner from `infra.review.graph.Resource`,
 the Pulumi CLI runner from `pulumi_policy`'s `PolicyResource` / `ResourceValidationArgs`. Property
 names are the engine's (camelCase). A value not known yet (a preview's computed value) is the
 string `UNKNOWN` in both, so a rule never sees the CLI's unknown sentinels or proxies.
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# The same markers as `infra.graph` (checked by the tests): this package does not import the
+# The same markers as `infra.review.graph` (checked by the tests): this package does not import the
 # program, so the CLI can load it without the program's dependencies.
 UNKNOWN = "[unknown]"
 SECRET = "[secret]"  # noqa: S105 (a mask, not a password)

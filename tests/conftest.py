@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from infra.graph import Graph
 from infra.projects import BOOTSTRAP
-from infra.stackfile import read_stack_file
-from infra.synth import synthesize
+from infra.review.graph import Graph
+from infra.review.stackfile import read_stack_file
+from infra.review.synth import synthesize
 
 # One random key per test session, as `scripts/preview --base` draws one per run.
 SECRET_DIGEST_KEY = secrets.token_bytes(32)

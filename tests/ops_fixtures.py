@@ -36,7 +36,7 @@ from moto.core.botocore_stubber import MockRawResponse
 from infra import naming
 from infra.config import StackConfig
 from infra.ops import aws, waiting
-from infra.stackfile import load_stack_config
+from infra.review.stackfile import load_stack_config
 
 MAX_ATTEMPTS = 3
 # moto does not validate AMI ids unless told to; describing its catalogue costs seconds.

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from infra import app_contract, appsettings
+from infra import app_contract
+from infra.maintain import appsettings
 
 pytest.importorskip("django")
 pytest.importorskip("gunicorn")

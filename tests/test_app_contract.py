@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
-from infra import app_contract, appsettings, instances
-from infra.graph import Graph, Resource
+from infra import app_contract, instances
+from infra.maintain import appsettings
+from infra.review.graph import Graph, Resource
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT / "docs" / "app-contract.md"
@@ -321,7 +322,7 @@ def test_media_urls_point_at_the_public_hostname(
 ) -> None:
     """The canonical public name (the others redirect to it), which the edge's media rule
     serves (tests/test_edge.py)."""
-    from infra.stackfile import load_stack_config
+    from infra.review.stackfile import load_stack_config
 
     cfg = load_stack_config(stack)
     canonical = cfg.edge.canonical_hostname or cfg.hostnames[0]

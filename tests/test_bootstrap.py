@@ -18,10 +18,10 @@ from infra import ci_permissions as perms
 from infra.bootstrap_config import parse_bootstrap_config
 from infra.components import ci_access
 from infra.config import ConfigError
-from infra.graph import Graph, Resource
 from infra.projects import BOOTSTRAP
-from infra.stackfile import read_stack_file
-from infra.synth import ACCOUNT_ID, synthesize
+from infra.review.graph import Graph, Resource
+from infra.review.stackfile import read_stack_file
+from infra.review.synth import ACCOUNT_ID, synthesize
 from policy.runner import evaluate, mandatory
 
 STACK = BOOTSTRAP.default_stack

@@ -27,11 +27,11 @@ from infra.components.edge import EdgeArgs, Origin, failover_order, write_condit
 from infra.components.network import Network, NetworkArgs
 from infra.config import DatabaseConfig, NatGateways, RegionConfig, aws_regions
 from infra.geo import region_location
-from infra.graph import SECRET, Graph
 from infra.instances import fill_template
 from infra.naming import base_tags
-from infra.stackfile import load_stack_config
-from infra.synth import synthesize
+from infra.review.graph import SECRET, Graph
+from infra.review.stackfile import load_stack_config
+from infra.review.synth import synthesize
 from infra.zone_scope import ZoneScope
 
 TAGS = base_tags("unit", "eu-west-1", "staging")

@@ -17,8 +17,8 @@ from infra.config import (
     Steering,
     parse_config,
 )
-from infra.stackfile import load_stack_config, read_stack_file
-from infra.synth import synthesize
+from infra.review.stackfile import load_stack_config, read_stack_file
+from infra.review.synth import synthesize
 from tests.conftest import encode, raw_stack
 
 Edit = Callable[[dict[str, Any]], None]

@@ -19,8 +19,8 @@ import pytest
 import infra.components.region as region_module
 from infra.components.database import Database
 from infra.components.region import Region
-from infra.graph import Graph, Resource
-from infra.synth import synthesize
+from infra.review.graph import Graph, Resource
+from infra.review.synth import synthesize
 from policy import tokens as tk
 from policy.runner import evaluate, mandatory
 from stacks import website

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.diagram import DiagramError, render, to_dot
-from infra.graph import Graph
+from infra.review.diagram import DiagramError, render, to_dot
+from infra.review.graph import Graph
 
 PROD_REGIONS = ("us-east-2", "eu-west-1", "ap-southeast-1")
 

@@ -10,12 +10,20 @@ from typing import Any
 
 import pytest
 
-from infra import replacement_data
-from infra.diff import ABSENT, COMPUTED, DangerClass, DangerCode, Kind, StackDiff, diff_graphs
-from infra.graph import SECRET, UNKNOWN, Graph, Resource, join_path
-from infra.render_diff import MARKER, render_json, render_markdown, render_tree
-from infra.stackfile import ROOT
-from infra.synth import synthesize
+from infra.review import replacement_data
+from infra.review.diff import (
+    ABSENT,
+    COMPUTED,
+    DangerClass,
+    DangerCode,
+    Kind,
+    StackDiff,
+    diff_graphs,
+)
+from infra.review.graph import SECRET, UNKNOWN, Graph, Resource, join_path
+from infra.review.render_diff import MARKER, render_json, render_markdown, render_tree
+from infra.review.stackfile import ROOT
+from infra.review.synth import synthesize
 from tests.conftest import SECRET_DIGEST_KEY, SynthVariant, encode, raw_stack
 
 RDS = "aws:rds/instance:Instance"
@@ -473,7 +481,7 @@ def test_secret_inputs_carry_a_keyed_digest_beside_the_mask(
 
 
 def test_a_digest_depends_on_the_key_and_the_value() -> None:
-    from infra.synth import _SecretDigests
+    from infra.review.synth import _SecretDigests
 
     def digest(key: bytes, value: str) -> str:
         found = _SecretDigests(key)
@@ -624,8 +632,8 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def test_the_plain_preview_marks_invented_outputs(prod: Graph) -> None:
-    from infra.plan import render_tree as preview_tree
-    from infra.plan import summary
+    from infra.review.plan import render_tree as preview_tree
+    from infra.review.plan import summary
 
     tree = preview_tree(prod)
     outputs = tree.split("Outputs:")[1]

@@ -18,9 +18,9 @@ from infra.components.edge import (
     ZONE_SETTINGS,
 )
 from infra.components.origin_auth import OriginSecret, OriginSecretArgs
-from infra.graph import SECRET, UNKNOWN, Graph, Resource
-from infra.stackfile import load_stack_config, stack_names
-from infra.synth import CLOUDFLARE_IPV4, CLOUDFLARE_IPV6, _random_password, synthesize
+from infra.review.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.review.stackfile import load_stack_config, stack_names
+from infra.review.synth import CLOUDFLARE_IPV4, CLOUDFLARE_IPV6, _random_password, synthesize
 from infra.zone_scope import scoped_hosts
 from tests import alb_rules
 from tests.conftest import SynthVariant

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from infra import extract_replacements as ex
-from infra import golang
-from infra.golang import Declarations
+from infra.maintain import extract_replacements as ex
+from infra.maintain import golang
+from infra.maintain.golang import Declarations
 
 SDK = """
 package ec2

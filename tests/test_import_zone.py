@@ -21,10 +21,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from infra import zone_import
 from infra.cli import import_zone
 from infra.components.edge import PHASES
-from infra.graph import Graph
+from infra.ops import zone_import
+from infra.review.graph import Graph
 
 FIXTURE = json.loads(
     (Path(__file__).parent / "fixtures" / "cloudflare" / "python.org.json").read_text()
@@ -248,7 +248,7 @@ def test_cli_writes_the_import_document_and_the_report(
     fake, url = api
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
     # The CLI synthesizes the stack; the session's synthesis of it is the same graph.
-    monkeypatch.setattr("infra.synth.synthesize", lambda stack, **_: prod)
+    monkeypatch.setattr("infra.review.synth.synthesize", lambda stack, **_: prod)
     out = tmp_path / "import-prod.json"
     assert import_zone.main(["prod", "--api-url", url, "--out", str(out)]) == 0
     doc = json.loads(out.read_text())

@@ -20,11 +20,11 @@ import pytest
 from infra import naming
 from infra.components import alarms, canary
 from infra.config import Thresholds
-from infra.graph import SECRET, Graph, Resource
 from infra.instances import decode_user_data
-from infra.runbook import block, current_block, stateful_by_region
-from infra.stackfile import load_stack_config, read_stack_file
-from infra.synth import synthesize
+from infra.review.graph import SECRET, Graph, Resource
+from infra.review.runbook import block, current_block, stateful_by_region
+from infra.review.stackfile import load_stack_config, read_stack_file
+from infra.review.synth import synthesize
 from policy import tokens as tk
 from tests.conftest import encode, raw_stack
 
@@ -422,7 +422,7 @@ def test_the_paging_endpoint_stays_secret() -> None:
 
 
 def test_the_region_removal_runbook_lists_what_the_graph_holds(prod: Graph, staging: Graph) -> None:
-    assert current_block() == block(prod), "run: .venv/bin/python -m infra.runbook"
+    assert current_block() == block(prod), "run: .venv/bin/python -m infra.review.runbook"
     # The same resources per region in staging: the list is the program's, not prod's.
     assert [row[:2] for row in stateful_by_region(staging)] == [
         row[:2] for row in stateful_by_region(prod)

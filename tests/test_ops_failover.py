@@ -14,7 +14,6 @@ from moto.rds.models import rds_backends
 from infra import naming
 from infra.cli.failover import main
 from infra.config import StackConfig
-from infra.graph import Graph
 from infra.ops import failover as failover_module
 from infra.ops.aws import OpsError
 from infra.ops.failover import (
@@ -25,6 +24,7 @@ from infra.ops.failover import (
     config_change,
     runbook_steps,
 )
+from infra.review.graph import Graph
 from tests.ops_fixtures import (
     FakeClock,
     Hooks,
@@ -320,7 +320,7 @@ def test_the_break_glass_deploy_from_the_changed_branch_is_the_same(tmp_path: Pa
     import subprocess
 
     from infra.ops.failover import break_glass_since
-    from infra.stackfile import ROOT
+    from infra.review.stackfile import ROOT
 
     clone = tmp_path / "repo"
     subprocess.run(["git", "clone", "--quiet", "--shared", str(ROOT), str(clone)], check=True)

@@ -32,7 +32,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from infra.graph import UNKNOWN, Graph, Resource
+from infra.review.graph import UNKNOWN, Graph, Resource
 from policy import tokens as tk
 from policy.pack import PACK_NAME, from_policy_resource, plain, policies
 from policy.rules import RULES

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from infra.graph import SECRET, UNKNOWN, Graph, Resource
 from infra.instances import decode_user_data, encode_user_data
 from infra.naming import REQUIRED_TAGS
+from infra.review.graph import SECRET, UNKNOWN, Graph, Resource
 from policy import tokens as tk
 from policy import view
 from policy.network import WORLD_INGRESS_TAG

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from infra.cli import preview
-from infra.diff import StackDiff, diff_graphs
-from infra.graph import Graph
-from infra.stackfile import ROOT
+from infra.review.diff import StackDiff, diff_graphs
+from infra.review.graph import Graph
+from infra.review.stackfile import ROOT
 from tests.conftest import SynthVariant
 
 
@@ -217,7 +217,7 @@ def test_two_stacks_get_one_diagram_each(tmp_path: Path) -> None:
 def test_plain_preview_tree_groups_by_region_and_shows_unknown_outputs(
     prod_preview: Graph,
 ) -> None:
-    from infra.plan import render_tree
+    from infra.review.plan import render_tree
 
     tree = render_tree(prod_preview)
     headings = [line for line in tree.splitlines() if line.startswith("+ ")]

@@ -14,7 +14,7 @@ import pytest
 
 from infra.components.mail import SPF, smtp_password
 from infra.config import ConfigError, parse_config
-from infra.graph import SECRET, Graph, Resource
+from infra.review.graph import SECRET, Graph, Resource
 from tests.conftest import encode, raw_stack
 
 SG = "aws:ec2/securityGroup:SecurityGroup"

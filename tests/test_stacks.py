@@ -8,13 +8,13 @@ import re
 
 import pytest
 
-from infra import synth
 from infra.components.mail import smtp_password
 from infra.config import ConfigError
-from infra.graph import SECRET, UNKNOWN, Graph, Resource
 from infra.instances import decode_user_data
 from infra.naming import REQUIRED_TAGS
-from infra.synth import CLOUDFLARE_IPV4, synthesize
+from infra.review import synth
+from infra.review.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.review.synth import CLOUDFLARE_IPV4, synthesize
 from stacks.website import build  # noqa: F401  (the program under test is importable)
 from tests.conftest import SynthVariant
 
@@ -421,7 +421,7 @@ def test_databases_publish_enhanced_monitoring(prod: Graph) -> None:
 def test_access_logs_of_load_balancers_and_buckets_land_in_the_regions_log_bucket(
     prod: Graph,
 ) -> None:
-    from infra.synth import ELB_LOG_ACCOUNTS
+    from infra.review.synth import ELB_LOG_ACCOUNTS
 
     logs = {
         b.region: b

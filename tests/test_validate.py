@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from infra import synth
 from infra.cli import validate
-from infra.graph import Graph
-from infra.plan import component_label, short_type
-from infra.stackfile import ROOT
+from infra.review import synth
+from infra.review.graph import Graph
+from infra.review.plan import component_label, short_type
+from infra.review.stackfile import ROOT
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.graph import Graph
-from infra.stackfile import ROOT, read_stack_file
+from infra.review.graph import Graph
+from infra.review.stackfile import ROOT, read_stack_file
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 BIN = Path(sys.executable).parent
@@ -311,7 +311,7 @@ def test_the_urn_listing_is_every_resource_of_the_stack(bootstrap_preview: Graph
 def test_the_failover_targets_leave_the_old_home_region_alone(staging_preview: Graph) -> None:
     """After the runbook's config change (home us-east-2 -> eu-west-1, us-east-2 removed), the
     program declares nothing in us-east-2: targeting all it declares leaves the old region be."""
-    from infra.synth import synthesize
+    from infra.review.synth import synthesize
     from tests.conftest import encode, raw_stack
 
     raw = raw_stack("staging")

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra import appsettings
+from infra.maintain import appsettings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

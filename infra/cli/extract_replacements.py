@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def declared_types() -> set[str]:
     """Every custom resource type the program declares, in every stack."""
-    from infra.stackfile import stack_names
-    from infra.synth import synthesize
+    from infra.review.stackfile import stack_names
+    from infra.review.synth import synthesize
 
     found: set[str] = set()
     for stack in stack_names(ROOT):
@@ -75,7 +75,7 @@ def declared_types() -> set[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from infra import extract_replacements as ex
+    from infra.maintain import extract_replacements as ex
 
     try:
         if args.aws_index:

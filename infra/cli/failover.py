@@ -17,7 +17,7 @@ from infra.ops import cli, failover
 from infra.ops.aws import Aws
 from infra.ops.failover import Plan
 from infra.ops.smoke import LAG_WINDOW
-from infra.stackfile import ROOT
+from infra.review.stackfile import ROOT
 
 WIDTH = 100
 

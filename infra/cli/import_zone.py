@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from infra.config import ConfigError, NoSuchStackError
-from infra.stackfile import ROOT, load_stack_config, stack_names
+from infra.review.stackfile import ROOT, load_stack_config, stack_names
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import cloudflare
 
-    from infra import zone_import
     from infra.components.edge import PHASES
-    from infra.synth import synthesize
+    from infra.ops import zone_import
+    from infra.review.synth import synthesize
 
     client = zone_import.client(token, args.api_url)
     try:

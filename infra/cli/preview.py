@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from infra.diff import StackDiff
-    from infra.graph import Graph
+    from infra.review.diff import StackDiff
+    from infra.review.graph import Graph
 
 EXIT_ERROR = 2
 EXIT_DANGER = 3
-# The repository (infra/cli/preview.py -> ../..). Not imported from infra.stackfile: that pulls
+# The repository (infra/cli/preview.py -> ../..). Not imported from infra.review.stackfile: that pulls
 # in the config model and the Pulumi SDK, which the plan diff's own process never needs.
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -146,10 +146,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _preview(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    from infra import plan
     from infra.config import ConfigError
     from infra.projects import PROJECTS
-    from infra.synth import synthesize
+    from infra.review import plan
+    from infra.review.synth import synthesize
 
     project = PROJECTS[args.project]
     known = project.stack_names()
@@ -187,7 +187,7 @@ def _preview(args: argparse.Namespace) -> int:
 def _draw(target: Path | None, graphs: list[Graph]) -> int:
     if target is None:
         return 0
-    from infra.diagram import DiagramError, render, to_dot
+    from infra.review.diagram import DiagramError, render, to_dot
 
     for graph in graphs:
         path = target
@@ -219,9 +219,12 @@ root = Path.cwd()
 sys.path.insert(0, str(root))
 result = {}
 try:
-    from infra.synth import synthesize
+    try:
+        from infra.review.synth import synthesize
+    except ModuleNotFoundError:  # a revision before the tooling moved to infra/review/
+        from infra.synth import synthesize
 except Exception as exc:
-    result = {s: {"error": f"cannot import infra.synth: {type(exc).__name__}: {exc}"} for s in stacks}
+    result = {s: {"error": f"cannot import the synthesis: {type(exc).__name__}: {exc}"} for s in stacks}
 else:
     options = {}
     if key and "secret_digest_key" in inspect.signature(synthesize).parameters:
@@ -316,13 +319,18 @@ def synthesize_revisions(
     in parallel, under one fresh secret-digest key. Returns the commit and both sides' driver
     results (graphs with secret digests: for the diff only, never to be written or printed)."""
     sha = _resolve(ref)
-    try:
-        _git("cat-file", "-e", f"{sha}:infra/synth.py")
-    except _DiffError:
+    # The in-process synthesis lives in infra/review/ since the layout split, in infra/ before.
+    for path in ("infra/review/synth.py", "infra/synth.py"):
+        try:
+            _git("cat-file", "-e", f"{sha}:{path}")
+            break
+        except _DiffError:
+            continue
+    else:
         raise _DiffError(
             f"{ref} ({sha[:7]}) predates infra/synth.py, the in-process synthesis: pick a later "
             "base revision"
-        ) from None
+        )
     if stacks is None:
         stacks = sorted(set(stack_names()) | set(_base_stacks(sha)))
     runs: list[_Run] = []
@@ -353,7 +361,7 @@ def diff_revisions(
     ref: str, stacks: list[str] | None, *, preview: bool = False
 ) -> tuple[list[StackDiff], dict[str, Graph]]:
     """The plan diff of every stack from `ref` to the working tree, and the working tree's graphs."""
-    from infra.diff import StackDiff, diff_graphs
+    from infra.review.diff import StackDiff, diff_graphs
 
     sha, base, head = synthesize_revisions(ref, stacks, preview=preview)
     # `main (1a2b3c4)`; a commit given by its hash is just the short hash.
@@ -382,7 +390,7 @@ def diff_revisions(
 
 
 def _graph(stack: str, side: dict[str, Any], preview: bool) -> Graph:
-    from infra.graph import Graph
+    from infra.review.graph import Graph
 
     if side.get("missing"):
         return Graph(project="python-org", stack=stack, resources={}, outputs={}, preview=preview)
@@ -390,7 +398,7 @@ def _graph(stack: str, side: dict[str, Any], preview: bool) -> Graph:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from infra import render_diff
+    from infra.review import render_diff
 
     started = time.perf_counter()
     # A cancelled CI job sends SIGTERM: unwind so that the worktree is removed.
@@ -414,7 +422,7 @@ def _diff(args: argparse.Namespace) -> int:
     status = _draw(args.graph, list(graphs.values()))
     if any(d.error for d in diffs):
         return EXIT_ERROR
-    from infra.diff import FAILING_CLASSES, DangerClass
+    from infra.review.diff import FAILING_CLASSES, DangerClass
 
     for flag, classes in (
         ("--fail-on-danger", FAILING_CLASSES),

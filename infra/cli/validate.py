@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.config import ConfigError
-from infra.plan import component_label, short_type
 from infra.projects import PROJECTS, WEBSITE, Project
-from infra.stackfile import ROOT, read_stack_file
+from infra.review.plan import component_label, short_type
+from infra.review.stackfile import ROOT, read_stack_file
 
 if TYPE_CHECKING:
-    from infra.graph import Graph
+    from infra.review.graph import Graph
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -123,7 +123,7 @@ def _policy_runner() -> Evaluate | None:
 def validate_stack(
     stack: str, root: Path, evaluate: Evaluate | None, project: Project = WEBSITE
 ) -> StackReport:
-    from infra.synth import synthesize
+    from infra.review.synth import synthesize
 
     started = time.perf_counter()
     report = StackReport(stack, file=project.stack_file(stack))

@@ -71,7 +71,7 @@ def _regions(top: _Reader, home_region: str | None) -> tuple[RegionConfig, ...] 
     if len(parsed) != len(raw):
         return None
     # Duplicate keys in YAML are resolved silently by most loaders; the offline loader
-    # (infra/stackfile.py) rejects them, and here every region is unique by construction.
+    # (infra/review/stackfile.py) rejects them, and here every region is unique by construction.
     parsed.sort(key=lambda r: not r.is_home)
     return tuple(parsed)
 

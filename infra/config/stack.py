@@ -177,7 +177,7 @@ def raw_config_from_runtime(namespace: str = NAMESPACE) -> dict[str, Any]:
 
 def secret_keys_from_runtime() -> frozenset[str]:
     """The config keys the engine passed to the program as secrets: the language host names them
-    in PULUMI_CONFIG_SECRET_KEYS; the mock runtime (infra/synth.py) through `set_all_config`."""
+    in PULUMI_CONFIG_SECRET_KEYS; the mock runtime (infra/review/synth.py) through `set_all_config`."""
     from pulumi.runtime import config as runtime_config
 
     merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.config import ConfigError, NoSuchStackError, StackConfig
 from infra.ops.aws import Aws, OpsError, connect, explain
-from infra.stackfile import load_stack_config, stack_names
+from infra.review.stackfile import load_stack_config, stack_names
 
 EPILOG = (
     "AWS credentials and profile are found the standard boto3 way (--profile or AWS_PROFILE, "

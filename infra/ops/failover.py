@@ -24,7 +24,7 @@ from infra.config import NAMESPACE, ConfigError, StackConfig, parse_config
 from infra.ops.aws import Aws, NotFoundError, OpsError, SetupError, aws_errors
 from infra.ops.smoke import replica_lag
 from infra.ops.waiting import Progress, TimedOutError, wait_until
-from infra.stackfile import ROOT, read_stack_file
+from infra.review.stackfile import ROOT, read_stack_file
 
 RUNBOOK = ROOT / "docs" / "runbook-regional-failover.md"
 
@@ -298,7 +298,7 @@ def break_glass_since(stack: str, ref: str, root: Path = ROOT) -> tuple[str, Dep
 
 @cache
 def _synthesized(stack: str, root: Path, raw: str | None) -> Any:
-    from infra.synth import synthesize
+    from infra.review.synth import synthesize
 
     return synthesize(stack, root=root, raw_config=None if raw is None else json.loads(raw))
 

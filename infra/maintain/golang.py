@@ -5,7 +5,7 @@ and variables (by name, with their text). `parse_expr(text)` parses one expressi
 `Node`s: composite literals (`schema.StringAttribute{...}`, `map[string]*schema.Schema{...}`),
 calls, selectors, function literals and plain tokens. It is not a Go compiler: it knows the
 shapes schema code is written in, and anything else comes back as an opaque `Node`.
-Used only by the maintainer script `scripts/extract_replacements` (`infra.extract_replacements`).
+Used only by the maintainer script `scripts/extract_replacements` (`infra.maintain.extract_replacements`).
 """
 
 from __future__ import annotations

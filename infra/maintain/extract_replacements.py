@@ -5,10 +5,10 @@ reports a replacement exactly when the Terraform schema says so: `ForceNew: true
 attribute (terraform-provider-aws' older resources), a `RequiresReplace` plan modifier on a
 plugin-framework attribute or block (terraform-provider-aws' newer resources, all of
 terraform-provider-cloudflare v5 and terraform-provider-random). This module reads those schemas
-from the Go sources (`infra.golang`), maps Terraform attribute names onto the Pulumi property
+from the Go sources (`infra.maintain.golang`), maps Terraform attribute names onto the Pulumi property
 names of the installed SDKs (snake_case to camelCase, the bridge's pluralized list names and
 flattened single-item blocks, read from the SDKs' own input types), and builds the data file
-`infra/data/replacements.json` that the plan diff reads (`infra.replacement_data`).
+`infra/data/replacements.json` that the plan diff reads (`infra.review.replacement_data`).
 
 Sources are git directories (a bare mirror or a clone) read at a tag with `git`, never a work
 tree, so any maintainer can rebuild the file from public repositories:
@@ -35,8 +35,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from infra import golang
-from infra.golang import Declarations, Node
+from infra.maintain import golang
+from infra.maintain.golang import Declarations, Node
 
 # --- a provider's schema, as Terraform sees it --------------------------------------------------
 

@@ -17,8 +17,8 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from infra.graph import Graph, Resource
-from infra.plan import GLOBAL, region_label, region_of, short_type, sort_regions
+from infra.review.graph import Graph, Resource
+from infra.review.plan import GLOBAL, region_label, region_of, short_type, sort_regions
 
 _FILL = {
     "Network": "#e8e8e8",

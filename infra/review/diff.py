@@ -29,11 +29,11 @@ Choices (where Pulumi's own preview could differ):
   (secret)`; the digests themselves never leave the diff. Without digests on both sides a change
   of a secret's value alone is invisible here; the real preview in CI shows it, masked.
 - Values the mocks invented (ids, ARNs, generated names, the zone id) are marked wherever they
-  are shown (`infra.placeholders`): they stand for values known only after apply.
+  are shown (`infra.review.placeholders`): they stand for values known only after apply.
 - Paths a provider function decides (`conditional` in the data file, e.g. an instance's
   `userData` with `userDataReplaceOnChange`) are marked "may force replacement", not counted.
 
-Pure functions over `infra.graph.Graph`: nothing here runs the program or imports Pulumi.
+Pure functions over `infra.review.graph.Graph`: nothing here runs the program or imports Pulumi.
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra import replacement_data
-from infra.graph import SECRET, UNKNOWN, Graph, Resource, join_path
-from infra.placeholders import Placeholders
-from infra.plan import component_label, region_of, short_type, sort_regions
+from infra.review import replacement_data
+from infra.review.graph import SECRET, UNKNOWN, Graph, Resource, join_path
+from infra.review.placeholders import Placeholders
+from infra.review.plan import component_label, region_of, short_type, sort_regions
 
 COMPUTED = "(known after apply)"  # a new value computed from a created or replaced resource
 

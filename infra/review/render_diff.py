@@ -13,7 +13,7 @@ import re
 import textwrap
 from collections.abc import Callable, Sequence
 
-from infra.diff import (
+from infra.review.diff import (
     ABSENT,
     Change,
     DangerClass,
@@ -24,7 +24,7 @@ from infra.diff import (
     show,
     to_dict,
 )
-from infra.placeholders import LEGEND, Placeholders
+from infra.review.placeholders import LEGEND, Placeholders
 
 WIDTH = 100  # the tree fits a 100-column terminal
 

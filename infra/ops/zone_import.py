@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from infra.graph import UNKNOWN, Graph
+from infra.review.graph import UNKNOWN, Graph
 
 RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 RULESET = "cloudflare:index/ruleset:Ruleset"

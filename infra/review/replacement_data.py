@@ -3,7 +3,7 @@
 For each Pulumi resource type: the input paths whose change forces a new resource (`ForceNew` /
 `RequiresReplace` in the bridged Terraform provider's schema), and those a provider function
 decides (`conditional`: "may force replacement"). Built from the providers' sources by
-`scripts/extract_replacements` (`infra.extract_replacements`); the file names the source
+`scripts/extract_replacements` (`infra.maintain.extract_replacements`); the file names the source
 versions. Paths are camelCase Pulumi property paths; `[*]` stands for any list element.
 """
 
@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parent / "data" / "replacements.json"
+DATA = Path(__file__).resolve().parent.parent / "data" / "replacements.json"
 
 # Pulumi's own providers: the engine replaces every resource a replaced provider manages
 # (pulumi/pulumi#2767), and the bridged AWS provider's DiffConfig reports a changed `region` as

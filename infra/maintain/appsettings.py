@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parent / "data" / "app_settings.json"
+DATA = Path(__file__).resolve().parent.parent / "data" / "app_settings.json"
 REPOSITORY = "python/pythondotorg"
 SETTINGS_MODULE = "pydotorg.settings.cabotage"  # the production settings (Dockerfile.cabotage)
 DOCKERFILE = "Dockerfile.cabotage"  # the production image: `--extra prod` has gunicorn

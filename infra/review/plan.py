@@ -1,6 +1,6 @@
 """Readable plans of a synthesized graph: resources grouped by region and component.
 
-Pure functions over `infra.graph.Graph`; nothing here runs the program.
+Pure functions over `infra.review.graph.Graph`; nothing here runs the program.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.graph import UNKNOWN, Graph, Resource, join_path
-from infra.placeholders import LEGEND, Placeholders
+from infra.review.graph import UNKNOWN, Graph, Resource, join_path
+from infra.review.placeholders import LEGEND, Placeholders
 
 GLOBAL = "global"  # resources on no AWS region: the Cloudflare edge, generated secrets
 

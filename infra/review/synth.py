@@ -33,10 +33,10 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.mocks import MockMonitor, Mocks
 
-from infra.graph import SECRET, UNKNOWN, Graph, Resource, join_path
-from infra.plan import short_type
 from infra.projects import WEBSITE, Project
-from infra.stackfile import ROOT, read_stack_file
+from infra.review.graph import SECRET, UNKNOWN, Graph, Resource, join_path
+from infra.review.plan import short_type
+from infra.review.stackfile import ROOT, read_stack_file
 
 ACCOUNT_ID = "123456789012"
 PROJECT = WEBSITE.name

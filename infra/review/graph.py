@@ -1,6 +1,6 @@
 """The synthesized resource graph: what a program declared, as plain data.
 
-Produced by `infra.synth`, consumed by the preview, the plan diff, the policy runner and the
+Produced by `infra.review.synth`, consumed by the preview, the plan diff, the policy runner and the
 tests. Secret input values never enter it: they are replaced by `SECRET` when recorded, and
 values unknown during a preview by `UNKNOWN`. Two records say what the plain values cannot:
 
