@@ -481,7 +481,7 @@ def test_secret_inputs_carry_a_keyed_digest_beside_the_mask(
 
 
 def test_a_digest_depends_on_the_key_and_the_value() -> None:
-    from infra.review.synth import _SecretDigests
+    from infra.review.recording import _SecretDigests
 
     def digest(key: bytes, value: str) -> str:
         found = _SecretDigests(key)
