@@ -20,8 +20,9 @@ from infra.components import ci_access
 from infra.config import ConfigError
 from infra.projects import BOOTSTRAP
 from infra.review.graph import Graph, Resource
+from infra.review.mocks import ACCOUNT_ID
 from infra.review.stackfile import read_stack_file
-from infra.review.synth import ACCOUNT_ID, synthesize
+from infra.review.synth import synthesize
 from policy.runner import evaluate, mandatory
 
 STACK = BOOTSTRAP.default_stack

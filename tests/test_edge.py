@@ -19,8 +19,10 @@ from infra.components.edge import (
 )
 from infra.components.origin_auth import OriginSecret, OriginSecretArgs
 from infra.review.graph import SECRET, UNKNOWN, Graph, Resource
+from infra.review.mocks import CLOUDFLARE_IPV4, CLOUDFLARE_IPV6
+from infra.review.mocks.resources import _random_password
 from infra.review.stackfile import load_stack_config, stack_names
-from infra.review.synth import CLOUDFLARE_IPV4, CLOUDFLARE_IPV6, _random_password, synthesize
+from infra.review.synth import synthesize
 from infra.zone_scope import scoped_hosts
 from tests import alb_rules
 from tests.conftest import SynthVariant

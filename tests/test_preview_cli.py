@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from infra.cli import preview
+from infra.review import revisions
 from infra.review.diff import StackDiff, diff_graphs
 from infra.review.graph import Graph
 from infra.review.stackfile import ROOT
@@ -35,10 +36,10 @@ def test_diff_against_head_through_a_git_worktree(
     """The real thing, end to end: a worktree at HEAD and the working tree, synthesized in two
     subprocesses as applied, under one random key that is in neither's argv; the secrets'
     digests reach the diff and nothing else; the worktree is gone afterwards."""
-    real, added = preview._git, []
-    real_start = preview._start
+    real, added = revisions._git, []
+    real_start = revisions._start
     starts: list[tuple[bytes, list[str]]] = []
-    real_graph = preview._graph
+    real_graph = revisions._graph
     graphs: list[Graph] = []
 
     def git(*args: str, cwd: Path = ROOT) -> str:
@@ -55,9 +56,9 @@ def test_diff_against_head_through_a_git_worktree(
         graphs.append(real_graph(*args))
         return graphs[-1]
 
-    monkeypatch.setattr(preview, "_git", git)
-    monkeypatch.setattr(preview, "_start", start)
-    monkeypatch.setattr(preview, "_graph", graph)
+    monkeypatch.setattr(revisions, "_git", git)
+    monkeypatch.setattr(revisions, "_start", start)
+    monkeypatch.setattr(revisions, "_graph", graph)
     status = preview.main(["--base", "HEAD", "staging", "--format", "json"])
     out = capsys.readouterr().out
     assert status == 0, out
@@ -91,14 +92,14 @@ def test_an_unknown_revision_is_a_clear_error(capsys: pytest.CaptureFixture[str]
 def test_a_revision_before_in_process_synthesis_is_refused(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real = preview._git
+    real = revisions._git
 
     def git(*args: str, cwd: Path = ROOT) -> str:
         if args[0] == "cat-file":
-            raise preview._DiffError("missing")
+            raise revisions.DiffError("missing")
         return real(*args, cwd=cwd)
 
-    monkeypatch.setattr(preview, "_git", git)
+    monkeypatch.setattr(revisions, "_git", git)
     assert preview.main(["--base", "HEAD"]) == preview.EXIT_ERROR
     err = capsys.readouterr().err
     assert "predates infra/synth.py" in err
@@ -117,7 +118,7 @@ def _fake_diff(
     def diff_revisions(ref: str, stacks: Any, *, preview: bool = False) -> Any:
         return diffs, graphs
 
-    monkeypatch.setattr(preview, "diff_revisions", diff_revisions)
+    monkeypatch.setattr(revisions, "diff_revisions", diff_revisions)
 
 
 def test_fail_on_danger_exits_3_and_the_comment_shows_the_danger(
@@ -160,9 +161,9 @@ def test_diff_results_of_both_sides_are_paired_by_stack(
     base = {"staging": as_stack("staging"), "old": as_stack("old")}
     head = {"staging": as_stack("staging"), "old": {"missing": True}, "new": as_stack("new")}
     monkeypatch.setattr(
-        preview, "synthesize_revisions", lambda ref, stacks, preview: ("0" * 40, base, head)
+        revisions, "synthesize_revisions", lambda ref, stacks, preview: ("0" * 40, base, head)
     )
-    diffs, graphs = preview.diff_revisions("main", None)
+    diffs, graphs = revisions.diff_revisions("main", None)
     by_stack = {d.stack: d for d in diffs}
     assert by_stack["staging"].empty
     assert by_stack["old"].counts()["delete"] == by_stack["staging"].unchanged

@@ -12,9 +12,11 @@ from infra.components.mail import smtp_password
 from infra.config import ConfigError
 from infra.instances import decode_user_data
 from infra.naming import REQUIRED_TAGS
-from infra.review import synth
+from infra.review import mocks
 from infra.review.graph import SECRET, UNKNOWN, Graph, Resource
-from infra.review.synth import CLOUDFLARE_IPV4, synthesize
+from infra.review.mocks import CLOUDFLARE_IPV4
+from infra.review.mocks import resources as mock_resources
+from infra.review.synth import synthesize
 from stacks.website import build  # noqa: F401  (the program under test is importable)
 from tests.conftest import SynthVariant
 
@@ -25,13 +27,13 @@ SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 
 def mocked_password() -> str:
     """The value the mocks generate for the Django secret key."""
-    return synth._random_password("django-secret-key", {"length": 64}, "")[1]["result"]  # type: ignore[no-any-return]
+    return mock_resources._random_password("django-secret-key", {"length": 64}, "")[1]["result"]  # type: ignore[no-any-return]
 
 
 def mocked_passwords() -> list[str]:
     """Every password the mocks generate: the Django key and the database's two."""
     db = [
-        synth._random_password(name, {"length": 40}, "")[1]["result"]
+        mock_resources._random_password(name, {"length": 40}, "")[1]["result"]
         for name in ("db-master-password", "db-app-password")
     ]
     return [mocked_password(), *db]
@@ -421,7 +423,7 @@ def test_databases_publish_enhanced_monitoring(prod: Graph) -> None:
 def test_access_logs_of_load_balancers_and_buckets_land_in_the_regions_log_bucket(
     prod: Graph,
 ) -> None:
-    from infra.review.synth import ELB_LOG_ACCOUNTS
+    from infra.review.mocks import ELB_LOG_ACCOUNTS
 
     logs = {
         b.region: b
@@ -523,12 +525,12 @@ def test_generated_secret_never_appears_in_state_or_outputs(prod: Graph) -> None
     assert all(p.outputs["result"] == SECRET for p in passwords)
     assert all(v.inputs["secretString"] == SECRET for v in prod.of_type(SECRET_VERSION))
     generated = [
-        synth._random_password(p.name, {"length": p.inputs["length"]}, "")[1]["result"]
+        mock_resources._random_password(p.name, {"length": p.inputs["length"]}, "")[1]["result"]
         for p in passwords
     ]
     # The SES SMTP user's secret access key and the SMTP password derived from it.
     (key,) = prod.of_type("aws:iam/accessKey:AccessKey")
-    secret_key = synth._access_key(key.name, {}, "us-east-2")[1]["secret"]
+    secret_key = mock_resources._access_key(key.name, {}, "us-east-2")[1]["secret"]
     assert key.outputs["secret"] == SECRET
     generated += [secret_key, smtp_password(secret_key, "us-east-2")]
     state = prod.to_json()
@@ -633,7 +635,7 @@ def test_s3_access_log_grant_is_scoped_to_this_accounts_buckets_of_the_region(pr
             for s in json.loads(policy.inputs["policy"])["Statement"]
             if s["Sid"] == "S3ServerAccessLogs"
         ]
-        assert grant["Condition"]["StringEquals"] == {"aws:SourceAccount": synth.ACCOUNT_ID}
+        assert grant["Condition"]["StringEquals"] == {"aws:SourceAccount": mocks.ACCOUNT_ID}
         assert grant["Condition"]["ArnLike"] == {
             "aws:SourceArn": f"arn:aws:s3:::pyorg-prod-{region}-*"
         }
@@ -657,7 +659,7 @@ def test_flow_log_role_is_what_aws_documents_and_scoped_to_this_account(prod: Gr
         role = prod.one("aws:iam/role:Role", f"{region}-flow-logs")
         (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
-        assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": synth.ACCOUNT_ID}
+        assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": mocks.ACCOUNT_ID}
         assert trust["Condition"]["ArnLike"]["aws:SourceArn"].startswith(f"arn:aws:ec2:{region}:")
         policy = prod.one("aws:iam/rolePolicy:RolePolicy", f"{region}-flow-logs")
         statements = json.loads(policy.inputs["policy"])["Statement"]

@@ -1,7 +1,7 @@
 """Values the mocks invented, marked as such wherever a value is shown.
 
 Under the mock runtime an id, an ARN, a generated bucket name, an endpoint or the Cloudflare zone
-id is the mocks' invention (`infra.review.synth.CloudMocks`), not what AWS or Cloudflare will answer. The
+id is the mocks' invention (`infra.review.mocks.CloudMocks`), not what AWS or Cloudflare will answer. The
 synthesis records each one with what it stands for (`Graph.placeholders`); renderers show a value
 that is, or contains, one of them as `‹ec2.Vpc us-east-2-vpc›` (the id or ARN of that resource),
 `‹rds.Instance us-east-2-db address›` (another attribute) or `‹zone python.org›`, and the JSON
