@@ -24,9 +24,9 @@ from infra.naming import REQUIRED_TAGS
 from infra.review.graph import SECRET, UNKNOWN, Graph, Resource
 from policy import tokens as tk
 from policy import view
-from policy.network import WORLD_INGRESS_TAG
 from policy.rules import BY_NAME, RULES, SKIPPED
 from policy.runner import Violation, evaluate, format_violation, mandatory
+from policy.security_groups import WORLD_INGRESS_TAG
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "policies.md"
 HOME = "us-east-2"
@@ -1178,7 +1178,7 @@ def test_elasticache_auth_token_characters_are_botocores() -> None:
     """The refusal's allowed specials are what botocore's CreateReplicationGroup documents."""
     from botocore.loaders import Loader
 
-    from policy.refusals import AUTH_TOKEN_LENGTH, AUTH_TOKEN_SPECIALS
+    from policy.refusals_services import AUTH_TOKEN_LENGTH, AUTH_TOKEN_SPECIALS
 
     model = Loader().load_service_model("elasticache", "service-2")
     doc = model["shapes"]["CreateReplicationGroupMessage"]["members"]["AuthToken"]["documentation"]
