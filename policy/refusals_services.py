@@ -19,7 +19,7 @@ rules = Registry()
 # AuthToken: "Must be only printable ASCII characters ... at least 16 characters and no more
 # than 128 ... The only permitted printable special characters are !, &, #, $, ^, <, >, and -"
 # (CreateReplicationGroup; botocore's elasticache service-2.json holds the same text, which
-# tests/test_policy_rules.py reads to keep this in step).
+# tests/test_policy_refusals.py reads to keep this in step).
 AUTH_TOKEN_LENGTH = (16, 128)
 AUTH_TOKEN_SPECIALS = frozenset("!&#$^<>-")
 _RANDOM_DEFAULT_SPECIALS = frozenset("!@#$%&*()-_=+[]{}<>:?")
