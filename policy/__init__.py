@@ -4,6 +4,7 @@
   policies, `policy.pack`);
 - `scripts/validate` and the tests call `policy.runner.evaluate(graph)` on the synthesized graph.
 
-The rules are in `storage`, `network`, `compute`, `iam` and `edge`, registered in `rules`, and
-listed with the catalog checks deliberately left out in docs/policies.md.
+The rules are in one module per family (`databases`, `buckets`, `network`, `compute`, `iam`,
+`edge`, ... and the cloud refusals, `refusals`), gathered in `rules`, and listed with the
+catalog checks deliberately left out in docs/policies.md.
 """

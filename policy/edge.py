@@ -21,7 +21,7 @@ from typing import Any
 
 from policy import tokens as tk
 from policy.framework import ADVISORY, MANDATORY, Registry, Stack
-from policy.network import LISTENERS
+from policy.load_balancers import LISTENERS
 from policy.view import Res, dig, flag, is_unknown, items, known, number
 
 rules = Registry()

@@ -2,29 +2,51 @@
 
 One set of rule functions, two runners: `policy.runner.evaluate` (in-process, over the
 synthesized graph: `scripts/validate` and the tests) and `policy/__main__.py` (the Pulumi CLI:
-`pulumi preview --policy-pack policy`). The rule functions live in `storage`, `network`,
-`compute`, `iam`, `edge`, `oncall`, `services` and `refusals`; `docs/policies.md` is the table of both lists below.
+`pulumi preview --policy-pack policy`). The rule functions live in `databases`, `buckets`,
+`guards`, `keys_secrets_logs` (where data lives), `security_groups`, `network`,
+`load_balancers` (the network and the way in), `compute`, `iam`, `edge`, `oncall`, `services`
+and the cloud refusals (`refusals`, which gathers `refusals_*`); `docs/policies.md` is the table
+of both lists below, in this order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policy import compute, edge, iam, network, oncall, refusals, services, storage
+from policy import (
+    buckets,
+    compute,
+    databases,
+    edge,
+    guards,
+    iam,
+    keys_secrets_logs,
+    load_balancers,
+    network,
+    oncall,
+    refusals,
+    security_groups,
+    services,
+)
 from policy.framework import ADVISORY, MANDATORY, Rule, Severity
 
 RULES: tuple[Rule, ...] = (
-    *storage.rules.rules,
+    *databases.rules.rules,
+    *buckets.rules.rules,
+    *guards.rules.rules,
+    *keys_secrets_logs.rules.rules,
+    *security_groups.rules.rules,
     *network.rules.rules,
+    *load_balancers.rules.rules,
     *compute.rules.rules,
     *iam.rules.rules,
     *edge.rules.rules,
     *oncall.rules.rules,
     *services.rules.rules,
-    *refusals.rules.rules,
+    *refusals.RULES,
 )
 # The mandatory group whose every rule states what the cloud refuses, with its document.
-CLOUD_REFUSALS: tuple[Rule, ...] = tuple(refusals.rules.rules)
+CLOUD_REFUSALS: tuple[Rule, ...] = refusals.RULES
 BY_NAME = {rule.name: rule for rule in RULES}
 if len(BY_NAME) != len(RULES):
     raise RuntimeError("two rules share a name")

@@ -37,7 +37,8 @@ from policy import tokens as tk
 from policy.pack import PACK_NAME, from_policy_resource, plain, policies
 from policy.rules import RULES
 from policy.runner import evaluate
-from tests.test_policy_rules import CASES, MEDIA, change, violations
+from tests.policy_variants import MEDIA, change, violations
+from tests.test_policy_rules import CASES
 
 ROOT = Path(__file__).resolve().parent.parent
 Finding = tuple[str, str, str]  # (rule, urn, message)
