@@ -300,7 +300,7 @@ def test_the_services_are_those_the_website_declares(prod: Graph, staging: Graph
     assert not missing, (
         f"the website declares resources of {sorted(missing)} "
         f"({sorted(t for t in types if perms.service_of(t) in missing)}): add the service to "
-        "WEBSITE_SERVICES and its grants to infra/ci_permissions.py"
+        "WEBSITE_SERVICES and its grants to infra/ci_permissions/"
     )
     assert not stale, f"no website resource needs {sorted(stale)} any more: remove it"
     # Every service has write grants and a part (this raises otherwise).

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from infra.maintain import extract_replacements as ex
 from infra.maintain import golang
 from infra.maintain.golang import Declarations
+from infra.maintain.pulumi_sdk import PulumiType, args_class, props_of
+from infra.maintain.tf_schema import SchemaReader, TfAttr, attr_const_name
+from infra.maintain.tf_sources import Source
+from infra.maintain.tf_to_pulumi import map_paths
 
 SDK = """
 package ec2
@@ -79,7 +82,7 @@ func ResourceSchema(ctx context.Context) schema.Schema {
 """
 
 
-class _Fake(ex.Source):
+class _Fake(Source):
     repo, version, commit = "example/terraform-provider-x", "v1.0.0", "0" * 40
 
     def __init__(self, files: dict[str, str]) -> None:
@@ -97,7 +100,7 @@ class _Fake(ex.Source):
 
 
 def test_sdkv2_force_new_nested_blocks_and_conditional_diffs() -> None:
-    reader = ex.SchemaReader(_Fake({"internal/service/ec2/thing.go": SDK}))
+    reader = SchemaReader(_Fake({"internal/service/ec2/thing.go": SDK}))
     res = reader.sdk_resource("aws_thing", "internal/service/ec2", "resourceThing")
     assert not res.warnings
     attrs = res.attrs
@@ -111,7 +114,7 @@ def test_sdkv2_force_new_nested_blocks_and_conditional_diffs() -> None:
 
 
 def test_framework_requires_replace_and_nested_attributes() -> None:
-    reader = ex.SchemaReader(_Fake({"internal/services/thing/schema.go": FRAMEWORK}))
+    reader = SchemaReader(_Fake({"internal/services/thing/schema.go": FRAMEWORK}))
     res = reader.framework_resource("x_thing", "internal/services/thing", "thingResource")
     assert not res.warnings
     assert res.attrs["zone_id"].force_new
@@ -124,30 +127,28 @@ def test_framework_requires_replace_and_nested_attributes() -> None:
 def test_terraform_names_map_onto_pulumi_property_paths() -> None:
     import pulumi_aws  # noqa: F401 (the SDK whose input types are read)
 
-    ptype = ex.PulumiType(
-        "aws:ec2/launchTemplate:LaunchTemplate", "pulumi_aws.ec2", "LaunchTemplate"
-    )
-    cls = ex.args_class(ptype)
+    ptype = PulumiType("aws:ec2/launchTemplate:LaunchTemplate", "pulumi_aws.ec2", "LaunchTemplate")
+    cls = args_class(ptype)
     assert cls is not None
     attrs = {
-        "block_device_mappings": ex.TfAttr(
+        "block_device_mappings": TfAttr(
             "block_device_mappings",
-            children={"device_name": ex.TfAttr("device_name", force_new=True)},
+            children={"device_name": TfAttr("device_name", force_new=True)},
         ),
-        "name": ex.TfAttr("name", force_new=True),
-        "nonexistent_thing": ex.TfAttr("nonexistent_thing", force_new=True),
+        "name": TfAttr("name", force_new=True),
+        "nonexistent_thing": TfAttr("nonexistent_thing", force_new=True),
     }
-    mapped = ex.map_paths(attrs, ex.props_of(cls))
+    mapped = map_paths(attrs, props_of(cls))
     assert mapped.replace == ["blockDeviceMappings[*].deviceName", "name"]
     assert mapped.unmapped == ["nonexistent_thing"]
 
 
 def test_attribute_constants_convert_back_to_names() -> None:
-    assert ex.attr_const_name("AttrCIDRBlock") == "cidr_block"
-    assert ex.attr_const_name("AttrVPCID") == "vpc_id"
-    assert ex.attr_const_name("AttrKMSKeyID") == "kms_key_id"
-    assert ex.attr_const_name("AttrIOPS") == "iops"
-    assert ex.attr_const_name("AttrSecurityGroupIDs") == "security_group_ids"
+    assert attr_const_name("AttrCIDRBlock") == "cidr_block"
+    assert attr_const_name("AttrVPCID") == "vpc_id"
+    assert attr_const_name("AttrKMSKeyID") == "kms_key_id"
+    assert attr_const_name("AttrIOPS") == "iops"
+    assert attr_const_name("AttrSecurityGroupIDs") == "security_group_ids"
 
 
 def test_declarations_split_a_file() -> None:

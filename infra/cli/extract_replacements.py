@@ -76,24 +76,25 @@ def declared_types() -> set[str]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from infra.maintain import extract_replacements as ex
+    from infra.maintain import tf_sources
 
     try:
         if args.aws_index:
-            aws: ex.Source = ex.AwsIndexSource(args.aws_index, args.aws_ref)
+            aws: tf_sources.Source = tf_sources.AwsIndexSource(args.aws_index, args.aws_ref)
         else:
-            aws = ex.GitSource(
+            aws = tf_sources.GitSource(
                 args.aws, args.aws_ref, "hashicorp/terraform-provider-aws", ("internal/", "names")
             )
-        cloudflare = ex.GitSource(
+        cloudflare = tf_sources.GitSource(
             args.cloudflare,
             args.cloudflare_ref,
             "cloudflare/terraform-provider-cloudflare",
             ("internal/",),
         )
-        random = ex.GitSource(
+        random = tf_sources.GitSource(
             args.random, args.random_ref, "hashicorp/terraform-provider-random", ("internal/",)
         )
-    except ex.SourceError as exc:
+    except tf_sources.SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     providers = [
