@@ -5,12 +5,13 @@ very same function under the mock runtime). It reads and validates the stack con
 declares: an AWS provider per region, each region's certificate, mail (SES in the home region,
 whose SMTP credentials go into every region's app secret), every region's resources (the home
 region first, since the replicas need its primary), media replication from the home region,
-and the Cloudflare edge in front of them.
+and the Cloudflare edge in front of them; then on-call's part (stacks/website_oncall.py).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -18,26 +19,15 @@ import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 
-from infra import app_contract, naming, service_alarms
-from infra.aliases import inherited_aliases
-from infra.components import alarms
-from infra.components.alarms import Alarms, AlarmsArgs, ReplicationRule
-from infra.components.backups import BackupPlan, BackupPlanArgs
+from infra import app_contract, naming
 from infra.components.certificate import SiteCertificate, SiteCertificateArgs
-from infra.components.dashboard import Dashboard, DashboardArgs, RegionPanel
 from infra.components.database import DatabaseCredentials
 from infra.components.dns_validation import DnsValidation, DnsValidationArgs
 from infra.components.edge import ZONE_SETTINGS, Edge, EdgeArgs, EdgeSecret, MediaOrigin, Origin
-from infra.components.edge_notifications import EdgeNotifications, EdgeNotificationsArgs
 from infra.components.mail import Mail, MailArgs
-from infra.components.origin_auth import OriginSecret, OriginSecretArgs
+from infra.components.origin_auth import OriginCheck, OriginSecret, OriginSecretArgs
 from infra.components.region import HomeDatabase, Region, RegionArgs
-from infra.components.replication import (
-    MediaReplication,
-    MediaReplicationArgs,
-    ReplicaBucket,
-    rule_id,
-)
+from infra.components.replication import MediaReplication, MediaReplicationArgs, ReplicaBucket
 from infra.config import (
     NAMESPACE,
     StackConfig,
@@ -47,6 +37,10 @@ from infra.config import (
 )
 from infra.zone_scope import ZoneScope
 from infra.zones import check_zones
+from stacks.website_oncall import oncall
+
+# The options that place a resource in a region (its AWS provider).
+InRegion = Callable[[str], pulumi.ResourceOptions]
 
 
 def main() -> None:
@@ -58,17 +52,7 @@ def main() -> None:
 
 
 def build(cfg: StackConfig) -> dict[str, Any]:
-    providers = {
-        r.name: aws.Provider(
-            f"aws-{r.name}",
-            region=r.name,
-            # Tags for anything a component forgets; components tag explicitly as well.
-            default_tags=aws.ProviderDefaultTagsArgs(
-                tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value)
-            ),
-        )
-        for r in cfg.regions
-    }
+    providers = _providers(cfg)
     check_zones(cfg, providers)  # the account's zones, before anything is placed in one
 
     def in_region(region: str) -> pulumi.ResourceOptions:
@@ -77,25 +61,8 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     origin_hosts = {
         r.name: naming.origin_hostname(cfg.stack, r.name, cfg.domain) for r in cfg.regions
     }
-    certificates = {
-        r.name: SiteCertificate(
-            r.name,
-            SiteCertificateArgs(
-                hostnames=cfg.hostnames,
-                origin_hostname=origin_hosts[r.name],
-                base_tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value),
-            ),
-            in_region(r.name),
-        )
-        for r in cfg.regions
-    }
-    zone = (
-        cloudflare.get_zone_output(zone_id=cfg.edge.zone_id)
-        if cfg.edge.zone_id
-        else cloudflare.get_zone_output(
-            filter=cloudflare.GetZoneFilterArgs(match="all", name=cfg.domain)
-        )
-    )
+    certificates = _certificates(cfg, origin_hosts, in_region)
+    zone = _zone(cfg)
     validation = DnsValidation(
         "acm-validation",
         DnsValidationArgs(
@@ -128,7 +95,90 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     app_secret = _app_secret(cfg, mail)
     credentials = _database_credentials(cfg)
     paging_url = _paging_url(cfg)
+    regions = _regions(
+        cfg,
+        in_region,
+        certificates=certificates,
+        validation=validation,
+        cloudflare_ips=cloudflare_ips,
+        app_secret=app_secret,
+        credentials=credentials,
+        origin_check=origin_secret.check,
+        paging_url=paging_url,
+    )
+    _media_replication(cfg, regions, in_region)
+    scope = ZoneScope(
+        zone=cfg.domain,
+        hostnames=cfg.hostnames,
+        origin_hostnames=tuple(origin_hosts.values()),
+        owns_zone=cfg.edge.owns_zone,
+    )
+    edge = _edge(
+        cfg,
+        zone,
+        scope,
+        regions,
+        origin_hosts,
+        EdgeSecret(header=auth.header, value=origin_secret.active),
+    )
+    on_call = oncall(cfg, regions, edge, zone.account.id, paging_url)
+    return _outputs(cfg, zone, scope, edge, regions, on_call)
 
+
+def _providers(cfg: StackConfig) -> dict[str, aws.Provider]:
+    return {
+        r.name: aws.Provider(
+            f"aws-{r.name}",
+            region=r.name,
+            # Tags for anything a component forgets; components tag explicitly as well.
+            default_tags=aws.ProviderDefaultTagsArgs(
+                tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value)
+            ),
+        )
+        for r in cfg.regions
+    }
+
+
+def _certificates(
+    cfg: StackConfig, origin_hosts: dict[str, str], in_region: InRegion
+) -> dict[str, SiteCertificate]:
+    return {
+        r.name: SiteCertificate(
+            r.name,
+            SiteCertificateArgs(
+                hostnames=cfg.hostnames,
+                origin_hostname=origin_hosts[r.name],
+                base_tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value),
+            ),
+            in_region(r.name),
+        )
+        for r in cfg.regions
+    }
+
+
+def _zone(cfg: StackConfig) -> pulumi.Output[cloudflare.GetZoneResult]:
+    return (
+        cloudflare.get_zone_output(zone_id=cfg.edge.zone_id)
+        if cfg.edge.zone_id
+        else cloudflare.get_zone_output(
+            filter=cloudflare.GetZoneFilterArgs(match="all", name=cfg.domain)
+        )
+    )
+
+
+def _regions(
+    cfg: StackConfig,
+    in_region: InRegion,
+    *,
+    certificates: dict[str, SiteCertificate],
+    validation: DnsValidation,
+    cloudflare_ips: pulumi.Output[cloudflare.GetIpRangesResult],
+    app_secret: pulumi.Output[str],
+    credentials: DatabaseCredentials,
+    origin_check: OriginCheck,
+    paging_url: pulumi.Output[str] | None,
+) -> dict[str, Region]:
+    """Every region, the home region first: the others' replicas need its primary."""
     regions: dict[str, Region] = {}
     home: HomeDatabase | None = None
     for r in cfg.regions:  # the home region comes first
@@ -150,44 +200,53 @@ def build(cfg: StackConfig) -> dict[str, Any]:
                 media_domain=cfg.edge.canonical_hostname or cfg.hostnames[0],
                 database_credentials=credentials,
                 home_database=home,
-                origin_check=origin_secret.check,
+                origin_check=origin_check,
                 paging_url=paging_url,
             ),
             in_region(r.name),
         )
         home = regions[r.name].home_database
+    return regions
 
+
+def _media_replication(cfg: StackConfig, regions: dict[str, Region], in_region: InRegion) -> None:
+    """Media from the home region's bucket to every other region's."""
+    if len(cfg.regions) <= 1:
+        return
     home_assets = regions[cfg.home_region].assets
-    if len(cfg.regions) > 1:
-        MediaReplication(
-            cfg.home_region,
-            MediaReplicationArgs(
-                source_bucket_id=home_assets.buckets["media"].bucket.id,
-                source_bucket_arn=home_assets.buckets["media"].bucket.arn,
-                source_kms_key_arn=home_assets.kms_key.arn,
-                source_versioning=home_assets.buckets["media"].versioning,
-                destinations=tuple(
-                    ReplicaBucket(
-                        region=name,
-                        bucket_arn=region.assets.buckets["media"].bucket.arn,
-                        kms_key_arn=region.assets.kms_key.arn,
-                        versioning=region.assets.buckets["media"].versioning,
-                    )
-                    for name, region in regions.items()
-                    if name != cfg.home_region
-                ),
-                base_tags=naming.base_tags(cfg.stack, cfg.home_region, cfg.environment.value),
+    MediaReplication(
+        cfg.home_region,
+        MediaReplicationArgs(
+            source_bucket_id=home_assets.buckets["media"].bucket.id,
+            source_bucket_arn=home_assets.buckets["media"].bucket.arn,
+            source_kms_key_arn=home_assets.kms_key.arn,
+            source_versioning=home_assets.buckets["media"].versioning,
+            destinations=tuple(
+                ReplicaBucket(
+                    region=name,
+                    bucket_arn=region.assets.buckets["media"].bucket.arn,
+                    kms_key_arn=region.assets.kms_key.arn,
+                    versioning=region.assets.buckets["media"].versioning,
+                )
+                for name, region in regions.items()
+                if name != cfg.home_region
             ),
-            in_region(cfg.home_region),
-        )
-
-    scope = ZoneScope(
-        zone=cfg.domain,
-        hostnames=cfg.hostnames,
-        origin_hostnames=tuple(origin_hosts.values()),
-        owns_zone=cfg.edge.owns_zone,
+            base_tags=naming.base_tags(cfg.stack, cfg.home_region, cfg.environment.value),
+        ),
+        in_region(cfg.home_region),
     )
-    edge = Edge(
+
+
+def _edge(
+    cfg: StackConfig,
+    zone: pulumi.Output[cloudflare.GetZoneResult],
+    scope: ZoneScope,
+    regions: dict[str, Region],
+    origin_hosts: dict[str, str],
+    origin_secret: EdgeSecret,
+) -> Edge:
+    home_assets = regions[cfg.home_region].assets
+    return Edge(
         "edge",
         EdgeArgs(
             stack=cfg.stack,
@@ -205,7 +264,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             ),
             config=cfg.edge,
             health_check_path=cfg.web.health_check_path,
-            origin_secret=EdgeSecret(header=auth.header, value=origin_secret.active),
+            origin_secret=origin_secret,
             # /media/ from the home region's bucket (docs/app-contract.md, "Media and static").
             media=MediaOrigin(
                 hostname=naming.media_origin_hostname(cfg.stack, cfg.domain),
@@ -213,7 +272,16 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             ),
         ),
     )
-    oncall = _oncall(cfg, regions, edge, zone.account.id, paging_url)
+
+
+def _outputs(
+    cfg: StackConfig,
+    zone: pulumi.Output[cloudflare.GetZoneResult],
+    scope: ZoneScope,
+    edge: Edge,
+    regions: dict[str, Region],
+    oncall: dict[str, Any],
+) -> dict[str, Any]:
     return {
         "oncall": oncall,
         # What on-call needs at a glance: which pool serves whom, and the zone's TLS posture.
@@ -260,141 +328,6 @@ def _paging_url(cfg: StackConfig) -> pulumi.Output[str] | None:
     if cfg.oncall.alerts.paging_url is None:
         return None
     return pulumi.Config(NAMESPACE).require_secret("pagingUrl")
-
-
-def _oncall(
-    cfg: StackConfig,
-    regions: dict[str, Region],
-    edge: Edge,
-    account_id: pulumi.Input[str],
-    paging_url: pulumi.Output[str] | None,
-) -> dict[str, Any]:
-    """What needs every region first: each region's alarms (media replication's are the home
-    region's), the backup plan in the home region copying to the copy region's vault, the
-    stack's dashboard, and Cloudflare's notifications for the pools."""
-    thresholds = cfg.oncall.alerts.thresholds
-    home = regions[cfg.home_region]
-    media = {name: r.assets.buckets["media"].bucket.bucket for name, r in regions.items()}
-    for r in cfg.regions:
-        region = regions[r.name]
-        specs = [
-            *alarms.web_alarms(
-                thresholds,
-                load_balancer=region.web.load_balancer.arn_suffix,
-                target_group=region.web.target_group.arn_suffix,
-                autoscaling_group=naming.asg_name(cfg.stack, r.name),
-                min_size=cfg.web.min_size,
-            ),
-            *alarms.database_alarms(
-                thresholds,
-                identifier=naming.db_identifier(cfg.stack, r.name),
-                replica=not r.is_home,
-            ),
-            *alarms.canary_alarms(thresholds, canary_name=region.canary.canary.name),
-            *service_alarms.redis_alarms(
-                replication_group_id=naming.redis_group_id(cfg.stack, r.name),
-                nodes=cfg.redis.nodes,
-                home=r.is_home,
-            ),
-            *service_alarms.search_alarms(
-                domain_name=naming.search_domain_name(cfg.stack, r.name),
-                account_id=aws.get_caller_identity_output(
-                    opts=pulumi.InvokeOutputOptions(parent=region)
-                ).account_id,
-                volume_size_gb=cfg.search.volume_size_gb,
-            ),
-        ]
-        if r.is_home:
-            specs += alarms.replication_alarms(
-                [
-                    ReplicationRule(
-                        source_bucket=media[r.name],
-                        destination_bucket=media[other],
-                        rule_id=rule_id(other),
-                        destination_region=other,
-                    )
-                    for other in cfg.region_names
-                    if other != r.name
-                ]
-            )
-            assert region.backup_vault is not None
-            specs += alarms.backup_alarms(vault_name=region.backup_vault.vault.name)
-            specs += service_alarms.worker_alarms(
-                worker_group=naming.worker_asg_name(cfg.stack, r.name),
-                beat_group=naming.beat_asg_name(cfg.stack, r.name),
-                workers=cfg.workers.count,
-            )
-            specs += service_alarms.mail_alarms()  # SES sends from the home region
-        Alarms(
-            r.name,
-            AlarmsArgs(
-                physical_prefix=naming.prefix(cfg.stack, r.name),
-                topic_arn=region.notifications.topic.arn,
-                runbook_url=cfg.oncall.alerts.runbook_url,
-                specs=specs,
-                base_tags=naming.base_tags(cfg.stack, r.name, cfg.environment.value),
-            ),
-            pulumi.ResourceOptions(parent=region, aliases=inherited_aliases(region, r.name)),
-        )
-
-    backup = cfg.oncall.backup
-    home_vault = home.backup_vault
-    assert home_vault is not None
-    copy_vault = regions[backup.copy_region].backup_vault if backup.copy_region else None
-    BackupPlan(
-        cfg.home_region,
-        BackupPlanArgs(
-            plan_name=naming.backup_vault(cfg.stack, cfg.home_region),
-            vault_name=home_vault.vault.name,
-            copy_vault_arn=copy_vault.vault.arn if copy_vault else None,
-            resources=[
-                home.database.instance.arn,
-                home.assets.buckets["media"].bucket.arn,
-            ],
-            schedule=backup.schedule,
-            retention_days=backup.retention_days,
-            base_tags=naming.base_tags(cfg.stack, cfg.home_region, cfg.environment.value),
-        ),
-        pulumi.ResourceOptions(parent=home, aliases=inherited_aliases(home, cfg.home_region)),
-    )
-    dashboard = Dashboard(
-        cfg.home_region,
-        DashboardArgs(
-            dashboard_name=naming.dashboard(cfg.stack),
-            regions=[
-                RegionPanel(
-                    region=r.name,
-                    load_balancer=regions[r.name].web.load_balancer.arn_suffix,
-                    target_group=regions[r.name].web.target_group.arn_suffix,
-                    autoscaling_group=naming.asg_name(cfg.stack, r.name),
-                    database=naming.db_identifier(cfg.stack, r.name),
-                    replica=not r.is_home,
-                    canary=regions[r.name].canary.canary.name,
-                )
-                for r in cfg.regions
-            ],
-        ),
-        pulumi.ResourceOptions(parent=home),
-    )
-    alerts = cfg.oncall.alerts
-    if alerts.emails or paging_url is not None:
-        EdgeNotifications(
-            "edge",
-            EdgeNotificationsArgs(
-                stack=cfg.stack,
-                account_id=account_id,
-                pools={name: pool.id for name, pool in edge.pools.items()},
-                emails=alerts.emails,
-                paging_url=paging_url,
-            ),
-        )
-    return {
-        "dashboard": dashboard.dashboard.dashboard_name,
-        "alert_topics": {name: r.notifications.topic.arn for name, r in regions.items()},
-        "backup_vaults": {
-            name: r.backup_vault.vault.name for name, r in regions.items() if r.backup_vault
-        },
-    }
 
 
 def _app_secret(cfg: StackConfig, mail: Mail) -> pulumi.Output[str]:

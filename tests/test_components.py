@@ -23,7 +23,9 @@ from infra.components.database import (
     Role,
     secret_fields,
 )
-from infra.components.edge import EdgeArgs, Origin, failover_order, write_condition
+from infra.components.edge import EdgeArgs, Origin
+from infra.components.edge_load_balancing import failover_order
+from infra.components.edge_routing_rules import write_condition
 from infra.components.network import Network, NetworkArgs
 from infra.config import DatabaseConfig, NatGateways, RegionConfig, aws_regions
 from infra.geo import region_location

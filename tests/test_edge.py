@@ -11,12 +11,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from infra.components.edge import (
-    CAA_ISSUERS,
-    CLOUDFLARE_MANAGED_RULESET,
-    OWASP_CORE_RULESET,
-    ZONE_SETTINGS,
-)
+from infra.components.edge import ZONE_SETTINGS
+from infra.components.edge_dns import CAA_ISSUERS
+from infra.components.edge_security_rules import CLOUDFLARE_MANAGED_RULESET, OWASP_CORE_RULESET
 from infra.components.origin_auth import OriginSecret, OriginSecretArgs
 from infra.review.graph import SECRET, UNKNOWN, Graph, Resource
 from infra.review.mocks import CLOUDFLARE_IPV4, CLOUDFLARE_IPV6

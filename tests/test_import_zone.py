@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from infra.cli import import_zone
-from infra.components.edge import PHASES
+from infra.components.edge_rulesets import PHASES
 from infra.ops import zone_import
 from infra.review.graph import Graph
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from infra import naming
+from infra import naming, region_alarms
 from infra.components import alarms, canary
 from infra.config import Thresholds
 from infra.instances import decode_user_data
@@ -171,7 +171,7 @@ def test_thresholds_come_from_config() -> None:
     )
     web = {
         s.key: s
-        for s in alarms.web_alarms(
+        for s in region_alarms.web_alarms(
             t, load_balancer="lb", target_group="tg", autoscaling_group="asg", min_size=4
         )
     }
@@ -181,13 +181,13 @@ def test_thresholds_come_from_config() -> None:
     assert web["response-time-p95"].metric.stat == "p95"  # an extended statistic
     assert web["in-service-below-min"].threshold == 4
     assert web["in-service-below-min"].comparison == "LessThanThreshold"
-    db = {s.key: s for s in alarms.database_alarms(t, identifier="db", replica=True)}
+    db = {s.key: s for s in region_alarms.database_alarms(t, identifier="db", replica=True)}
     assert db["database-free-storage"].threshold == 25 * 1024**3
     assert db["database-freeable-memory"].threshold == 512 * 1024**2
     assert db["replica-lag"].threshold == 12
     assert db["replica-lag"].missing == alarms.BREACHING  # no data: replication has stopped
     assert "replica-lag" not in {
-        s.key for s in alarms.database_alarms(t, identifier="db", replica=False)
+        s.key for s in region_alarms.database_alarms(t, identifier="db", replica=False)
     }
 
 

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import cloudflare
 
-    from infra.components.edge import PHASES
+    from infra.components.edge_rulesets import PHASES
     from infra.ops import zone_import
     from infra.review.synth import synthesize
 

@@ -33,7 +33,7 @@ from infra.components.network import Network, NetworkArgs
 from infra.components.notifications import Notifications, NotificationsArgs
 from infra.components.origin_auth import OriginCheck
 from infra.components.search import Search, SearchArgs
-from infra.components.web import DatabaseConnection, WebTier, WebTierArgs
+from infra.components.web import DatabaseConnection, SettingsFor, WebTier, WebTierArgs
 from infra.components.workers import Workers, WorkersArgs
 from infra.config import Environment, RegionConfig, StackConfig
 
@@ -65,6 +65,15 @@ class RegionArgs:
             raise ValueError("the home region takes no home_database; every other region does")
 
 
+@dataclass(frozen=True, kw_only=True)
+class _App:
+    """What the web tier and the workers of a region both run the app with."""
+
+    settings: SettingsFor
+    settings_inputs: dict[str, pulumi.Input[str]]
+    database: DatabaseConnection
+
+
 class Region(pulumi.ComponentResource):
     network: Network
     assets: Assets
@@ -83,7 +92,35 @@ class Region(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, aliases=inherited_aliases(self, name))
         cfg, region = args.stack, args.region
         base = naming.base_tags(cfg.stack, region.name, cfg.environment.value)
+        self._storage(name, args, base, child)
+        self._database(name, args, base, child)
+        self._services(name, args, base, child)
+        app = self._app(args)
+        self._web(name, args, base, child, app)
+        self.workers = None
+        if region.is_home:
+            self._workers(name, args, base, child, app)
+        self._oncall(name, args, base, child)
+        static, media = self.assets.buckets["static"].bucket, self.assets.buckets["media"].bucket
+        self.outputs = {
+            "load_balancer_dns_name": self.web.load_balancer.dns_name,
+            "database_endpoint": self.database.instance.endpoint,
+            "database_role": "primary" if region.is_home else "replica",
+            "static_bucket": static.bucket,
+            "media_bucket": media.bucket,
+            "alerts_topic": self.notifications.topic.arn,
+            "app_log_group": self.app_logs.group.name,
+            "canary": self.canary.canary.name,
+            "redis_endpoint": self.cache.group.primary_endpoint_address,
+            "search_endpoint": self.search.domain.endpoint,
+        }
+        self.register_outputs(self.outputs)
 
+    def _storage(
+        self, name: str, args: RegionArgs, base: dict[str, str], child: pulumi.ResourceOptions
+    ) -> None:
+        """The network, the region's access log bucket and its static and media buckets."""
+        cfg, region = args.stack, args.region
         self.network = Network(
             name,
             NetworkArgs(
@@ -115,6 +152,12 @@ class Region(pulumi.ComponentResource):
             ),
             child,
         )
+
+    def _database(
+        self, name: str, args: RegionArgs, base: dict[str, str], child: pulumi.ResourceOptions
+    ) -> None:
+        """The primary in the home region, a read replica of it elsewhere."""
+        cfg, region = args.stack, args.region
         home = args.home_database
         self.database = Database(
             name,
@@ -133,7 +176,12 @@ class Region(pulumi.ComponentResource):
         if home is None:
             home = HomeDatabase(arn=self.database.instance.arn)
         self.home_database = home
-        static, media = self.assets.buckets["static"].bucket, self.assets.buckets["media"].bucket
+
+    def _services(
+        self, name: str, args: RegionArgs, base: dict[str, str], child: pulumi.ResourceOptions
+    ) -> None:
+        """The app's log group, its cache (Redis) and its search domain (OpenSearch)."""
+        cfg, region = args.stack, args.region
         self.app_logs = AppLogs(
             name,
             AppLogsArgs(
@@ -173,8 +221,11 @@ class Region(pulumi.ComponentResource):
             ),
             child,
         )
-        # What every instance of the app in this region is told (docs/app-contract.md); the
-        # rest comes from outputs the user data waits for (`settings_inputs`).
+
+    def _app(self, args: RegionArgs) -> _App:
+        """What every instance of the app in this region is told (docs/app-contract.md); the
+        rest comes from outputs the user data waits for (`settings_inputs`)."""
+        cfg, region = args.stack, args.region
         settings = functools.partial(
             app_contract.Settings,
             region=region.name,
@@ -195,16 +246,12 @@ class Region(pulumi.ComponentResource):
         settings_inputs: dict[str, pulumi.Input[str]] = {
             "db_host": self.database.instance.address,
             "db_secret_id": self.database.secret.arn,
-            "media_bucket": media.bucket,
+            "media_bucket": self.assets.buckets["media"].bucket.bucket,
             "cache_host": self.cache.group.primary_endpoint_address,
             "cache_secret_id": self.cache.secret.arn,
             "search_host": self.search.domain.endpoint,
             "search_secret_id": self.search.secret.arn,
         }
-        grants = (
-            instances.SecretGrant(arn=self.cache.secret.arn, kms_key_arn=self.cache.kms_key.arn),
-            instances.SecretGrant(arn=self.search.secret.arn, kms_key_arn=self.search.kms_key.arn),
-        )
         database = DatabaseConnection(
             host=self.database.instance.address,
             port=PORT,
@@ -215,13 +262,29 @@ class Region(pulumi.ComponentResource):
             secret_key_arn=self.database.kms_key.arn,
             primary=region.is_home,
         )
+        return _App(settings=settings, settings_inputs=settings_inputs, database=database)
+
+    def _web(
+        self,
+        name: str,
+        args: RegionArgs,
+        base: dict[str, str],
+        child: pulumi.ResourceOptions,
+        app: _App,
+    ) -> None:
+        """The web tier, admitted to the cache and the search domain."""
+        cfg, region = args.stack, args.region
+        grants = (
+            instances.SecretGrant(arn=self.cache.secret.arn, kms_key_arn=self.cache.kms_key.arn),
+            instances.SecretGrant(arn=self.search.secret.arn, kms_key_arn=self.search.kms_key.arn),
+        )
         self.web = WebTier(
             name,
             WebTierArgs(
                 region=region.name,
                 config=cfg.web,
-                settings=settings,
-                settings_inputs=settings_inputs,
+                settings=app.settings,
+                settings_inputs=app.settings_inputs,
                 secrets=grants,
                 load_balancer_name=naming.load_balancer_name(cfg.stack, region.name),
                 asg_name=naming.asg_name(cfg.stack, region.name),
@@ -231,8 +294,8 @@ class Region(pulumi.ComponentResource):
                 certificate_arn=args.certificate_arn,
                 validation_record_fqdns=args.validation_record_fqdns,
                 ingress_ipv4_cidrs=args.ingress_ipv4_cidrs,
-                database=database,
-                media_bucket_arn=media.arn,
+                database=app.database,
+                media_bucket_arn=self.assets.buckets["media"].bucket.arn,
                 assets_key_arn=self.assets.kms_key.arn,
                 app_secret=args.app_secret,
                 access_log_bucket=self.access_logs.ready_bucket_name,
@@ -246,47 +309,42 @@ class Region(pulumi.ComponentResource):
         )
         self.cache.admit("web", self.web.instance_security_group.id)
         self.search.admit("web", self.web.instance_security_group.id)
-        self.workers = None
-        if region.is_home:
-            self.workers = Workers(
-                name,
-                WorkersArgs(
-                    config=cfg.workers,
-                    web=cfg.web,
-                    settings=settings,
-                    settings_inputs={
-                        **settings_inputs,
-                        "app_secret_id": self.web.app_secret_arn,
-                    },
-                    secrets=self.web.secret_grants,
-                    vpc_id=self.network.vpc.id,
-                    private_subnet_ids=self.network.private_subnet_ids,
-                    database=database,
-                    media_bucket_arn=media.arn,
-                    worker_group_name=naming.worker_asg_name(cfg.stack, region.name),
-                    beat_group_name=naming.beat_asg_name(cfg.stack, region.name),
-                    app_log_group_name=self.app_logs.group.name,
-                    app_log_group_arn=self.app_logs.group.arn,
-                    base_tags=base,
-                ),
-                child,
-            )
-            self.cache.admit("workers", self.workers.security_group.id)
-            self.search.admit("workers", self.workers.security_group.id)
-        self._oncall(name, args, base, child)
-        self.outputs = {
-            "load_balancer_dns_name": self.web.load_balancer.dns_name,
-            "database_endpoint": self.database.instance.endpoint,
-            "database_role": "primary" if region.is_home else "replica",
-            "static_bucket": static.bucket,
-            "media_bucket": media.bucket,
-            "alerts_topic": self.notifications.topic.arn,
-            "app_log_group": self.app_logs.group.name,
-            "canary": self.canary.canary.name,
-            "redis_endpoint": self.cache.group.primary_endpoint_address,
-            "search_endpoint": self.search.domain.endpoint,
-        }
-        self.register_outputs(self.outputs)
+
+    def _workers(
+        self,
+        name: str,
+        args: RegionArgs,
+        base: dict[str, str],
+        child: pulumi.ResourceOptions,
+        app: _App,
+    ) -> None:
+        """The home region's Celery workers and beat, admitted to the cache and search."""
+        cfg, region = args.stack, args.region
+        self.workers = Workers(
+            name,
+            WorkersArgs(
+                config=cfg.workers,
+                web=cfg.web,
+                settings=app.settings,
+                settings_inputs={
+                    **app.settings_inputs,
+                    "app_secret_id": self.web.app_secret_arn,
+                },
+                secrets=self.web.secret_grants,
+                vpc_id=self.network.vpc.id,
+                private_subnet_ids=self.network.private_subnet_ids,
+                database=app.database,
+                media_bucket_arn=self.assets.buckets["media"].bucket.arn,
+                worker_group_name=naming.worker_asg_name(cfg.stack, region.name),
+                beat_group_name=naming.beat_asg_name(cfg.stack, region.name),
+                app_log_group_name=self.app_logs.group.name,
+                app_log_group_arn=self.app_logs.group.arn,
+                base_tags=base,
+            ),
+            child,
+        )
+        self.cache.admit("workers", self.workers.security_group.id)
+        self.search.admit("workers", self.workers.security_group.id)
 
     def _oncall(
         self, name: str, args: RegionArgs, base: dict[str, str], child: pulumi.ResourceOptions
