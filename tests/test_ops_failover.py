@@ -299,6 +299,23 @@ def test_the_break_glass_deploy_leaves_the_lost_region_alone(staging: Graph) -> 
     # The lost region's pool and its origin record are targeted: the deploy deletes them.
     pool = staging.one("cloudflare:index/loadBalancerPool:LoadBalancerPool", "edge-us-east-2")
     assert pool.urn in deploy.targets
+    # No targeted component holds a resource of the lost region: the engine takes a targeted
+    # component's children in with it (pulumi/pulumi#7605) and would delete the whole region.
+    for urn in deploy.targets:
+        res = staging.resources.get(urn)  # None: a resource the change creates
+        if res is not None and not res.custom:
+            below = [r.urn for r in staging if res in staging.ancestors(r)]
+            assert not old_home & set(below), urn
+    # A component of the lost region that also holds Cloudflare records (its Mail: DKIM, MAIL
+    # FROM) leaves the state after its children; its records are targeted, to be deleted.
+    mail = staging.one("python-org:mail:Mail", "us-east-2")
+    assert mail.urn not in deploy.targets
+    assert mail.urn in deploy.state_only
+    records = [
+        r.urn for r in staging if mail in staging.ancestors(r) and r.type.startswith("cloudflare:")
+    ]
+    assert records
+    assert set(records) <= set(deploy.targets)
     # The promoted replica is targeted (it becomes the primary), under its unchanged URN.
     assert staging.one("aws:rds/instance:Instance", "eu-west-1-db").urn in deploy.targets
     # Children leave the state before their parents; the region's component and provider last.

@@ -292,6 +292,9 @@ def test_the_break_glass_failover_follows_the_runbook() -> None:
         assert step["with"]["policyPacks"] == "policy"
         assert step["with"]["target"] == "${{ steps.targets.outputs.urns }}"
     assert '--region "$NEW_HOME"' in steps(job)[smoke]["run"]
+    # Credentials from STS in the region taking over: the lost region's endpoint may be down.
+    (credentials,) = uses(job, "aws-actions/configure-aws-credentials")
+    assert credentials["with"]["aws-region"] == "${{ inputs.new-home }}"
 
 
 def test_the_urn_listing_is_every_resource_of_the_stack(bootstrap_preview: Graph) -> None:

@@ -237,19 +237,31 @@ def break_glass_deploy(
     program, and every resource the change removes outside the old home region (Cloudflare's
     pool and record of it: deleting those is the point). Resources of the old home region are
     never targeted: their API may be down, and the data there is kept (retain_on_delete); they
-    leave the state with `pulumi state delete` instead, children first."""
+    leave the state with `pulumi state delete` instead, children first.
+
+    Nor is a component above any of them: the engine takes a targeted component's children in
+    with it (pulumi/pulumi#7605, "Include children when targeting components"), so targeting
+    the lost region's `Region` (it also holds that region's Cloudflare records) would delete
+    every resource of the region, protected ones included, and fail. Such a component leaves
+    the state too, after its children: its Cloudflare children are custom resources, targeted
+    on their own, so the deploy has deleted them by then."""
     before = _synthesized(stack, root, None)
     after = _synthesized(stack, root, json.dumps(change.raw, sort_keys=True))
     gone = [r for r in before if r.urn not in after.resources]
     in_old_home = {r.urn for r in gone if _in_region(before, r, old_home)}
-    elsewhere = {r.urn for r in gone} - in_old_home
+    # Components with a descendant in the old home region: never targeted (see above).
+    above_old_home = {
+        a.urn for urn in in_old_home for a in before.ancestors(before.get(urn)) if not a.custom
+    }
+    elsewhere = {r.urn for r in gone} - in_old_home - above_old_home
 
     def depth(urn: str) -> int:
         return len(before.ancestors(before.get(urn)))
 
+    gone_above = above_old_home - set(after.resources)
     return Deploy(
-        targets=tuple(sorted(set(after.resources) | elsewhere)),
-        state_only=tuple(sorted(in_old_home, key=lambda u: (-depth(u), u))),
+        targets=tuple(sorted((set(after.resources) | elsewhere) - above_old_home)),
+        state_only=tuple(sorted(in_old_home | gone_above, key=lambda u: (-depth(u), u))),
     )
 
 
