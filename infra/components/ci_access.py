@@ -6,7 +6,7 @@
   (subject `repo:OWNER/NAME:pull_request`);
 - a **deploy role per GitHub environment**, assumable only by a job of this repository that runs
   in that environment (subject `repo:OWNER/NAME:environment:NAME`), with the permissions of
-  `infra/ci_permissions.py`: what the website stack declares, nothing more.
+  `infra/ci_permissions/`: what the website stack declares, nothing more.
 
 Subjects are matched with `StringEquals`, never `StringLike`, and `subject()` refuses a wildcard.
 GitHub puts the environment in the subject whenever a job references one, and
