@@ -1,7 +1,7 @@
 """The application contract: how an instance starts python.org's app, and with what settings.
 
 Pure data and functions, no resources. The web tier renders `manifest(...)` into the user data
-(`infra/templates/web-user-data.sh`), whose boot script turns it into the container's environment;
+(`infra/templates/user-data.sh`), whose boot script turns it into the container's environment;
 `docs/app-contract.md` explains every entry, and the tests hold both to the app's own facts
 (`infra/data/app_settings.json`, read from python/pythondotorg by `scripts/extract_app_settings`).
 
