@@ -55,17 +55,7 @@ class Cache(pulumi.ComponentResource):
         super().__init__("python-org:cache:Cache", name, None, opts)
         self._name = name
         self._base_tags = args.base_tags
-        cfg = args.config
         child = pulumi.ResourceOptions(parent=self)
-
-        def keep(child_name: str) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self,
-                protect=True,
-                retain_on_delete=True,
-                aliases=inherited_aliases(self, child_name),
-            )
-
         t = self._tags
         self.kms_key = aws.kms.Key(
             f"{name}-cache-key",
@@ -73,7 +63,7 @@ class Cache(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=t("cache-key"),
-            opts=keep(f"{name}-cache-key"),
+            opts=self._keep(f"{name}-cache-key"),
         )
         aws.kms.Alias(
             f"{name}-cache-key",
@@ -107,8 +97,31 @@ class Cache(pulumi.ComponentResource):
         token = random.RandomPassword(
             f"{name}-redis-auth-token", length=AUTH_TOKEN_LENGTH, special=False, opts=child
         )
+        self.group = self._replication_group(name, args, subnets, slow_log, token)
+        self.secret = self._auth_token_secret(name, args, token)
+        self.register_outputs({"primary_endpoint": self.group.primary_endpoint_address})
+
+    def _keep(self, child_name: str) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self,
+            protect=True,
+            retain_on_delete=True,
+            aliases=inherited_aliases(self, child_name),
+        )
+
+    def _replication_group(
+        self,
+        name: str,
+        args: CacheArgs,
+        subnets: aws.elasticache.SubnetGroup,
+        slow_log: aws.cloudwatch.LogGroup,
+        token: random.RandomPassword,
+    ) -> aws.elasticache.ReplicationGroup:
+        """The replication group: encrypted at rest and in transit, AUTH on, Multi-AZ when it
+        has a replica."""
+        cfg = args.config
         multi_az = cfg.multi_az
-        self.group = aws.elasticache.ReplicationGroup(
+        return aws.elasticache.ReplicationGroup(
             f"{name}-redis",
             replication_group_id=args.replication_group_id,
             description=f"python.org {name}: cache (and Celery's broker in the home region)",
@@ -143,26 +156,32 @@ class Cache(pulumi.ComponentResource):
                 )
             ],
             apply_immediately=False,
-            tags=t("redis"),
-            opts=keep(f"{name}-redis"),
+            tags=self._tags("redis"),
+            opts=self._keep(f"{name}-redis"),
         )
-        self.secret = aws.secretsmanager.Secret(
+
+    def _auth_token_secret(
+        self, name: str, args: CacheArgs, token: random.RandomPassword
+    ) -> aws.secretsmanager.Secret:
+        """The region's secret of the AUTH token, on the cache's key."""
+        child = pulumi.ResourceOptions(parent=self)
+        secret = aws.secretsmanager.Secret(
             f"{name}-cache",
             description=f"{args.replication_group_id}: Redis AUTH token (docs/app-contract.md)",
             kms_key_id=self.kms_key.arn,
             recovery_window_in_days=30,
-            tags=t("cache-secret"),
+            tags=self._tags("cache-secret"),
             opts=child,
         )
         aws.secretsmanager.SecretVersion(
             f"{name}-cache",
-            secret_id=self.secret.id,
+            secret_id=secret.id,
             secret_string=pulumi.Output.secret(
                 token.result.apply(lambda v: json.dumps({"auth_token": v}))  # type: ignore[arg-type]
             ),
             opts=child,
         )
-        self.register_outputs({"primary_endpoint": self.group.primary_endpoint_address})
+        return secret
 
     def _tags(self, role: str) -> dict[str, str]:
         return tags(self._base_tags, "cache", f"{self._name}-{role}")

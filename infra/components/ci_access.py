@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,28 @@ def trust_policy(provider_arn: str, subjects: list[str]) -> str:
                 }
             ],
         }
+    )
+
+
+def _deploy_parts(
+    v: tuple[str, Any], *, stacks: tuple[str, ...], others: tuple[str, ...]
+) -> dict[str, list[Any]]:
+    """The deploy statements, by part, of an environment that deploys `stacks` (of the account
+    and state access in `v`), denied `others` and the CI's own roles and provider."""
+    account, state_access = v
+    protected = (
+        f"arn:aws:iam::{account}:role/{ROLE_PREFIX}-*",
+        f"arn:aws:iam::{account}:policy/{ROLE_PREFIX}-*",
+        f"arn:aws:iam::{account}:oidc-provider/{GITHUB_OIDC_HOST}",
+    )
+    return perms.deploy_statements(
+        perms.Scope(
+            account=account,
+            stacks=stacks,
+            other_stacks=others,
+            state=state_access,
+            protected_roles=protected,
+        )
     )
 
 
@@ -162,67 +184,60 @@ class CiAccess(pulumi.ComponentResource):
         self.deploy_roles = {}
         for environment, stacks in args.environments.items():
             others = tuple(s for s in all_stacks if s not in stacks)
-
-            def scope(
-                v: tuple[str, Any],
-                stacks: tuple[str, ...] = stacks,
-                others: tuple[str, ...] = others,
-            ) -> dict[str, list[Any]]:
-                account, state_access = v
-                protected = (
-                    f"arn:aws:iam::{account}:role/{ROLE_PREFIX}-*",
-                    f"arn:aws:iam::{account}:policy/{ROLE_PREFIX}-*",
-                    f"arn:aws:iam::{account}:oidc-provider/{GITHUB_OIDC_HOST}",
-                )
-                return perms.deploy_statements(
-                    perms.Scope(
-                        account=account,
-                        stacks=stacks,
-                        other_stacks=others,
-                        state=state_access,
-                        protected_roles=protected,
-                    )
-                )
-
-            parts = state.apply(scope)
-            role = self._role(
-                name,
-                f"deploy-{environment}",
-                deploy_role_name(environment),
-                f"{args.owner}/{args.name} environment {environment}: pulumi up of "
-                + ", ".join(stacks),
-                subject(args.owner, args.name, environment=environment),
-                None,
-                max_session=DEPLOY_SESSION_SECONDS,
-                tags=t(f"deploy-{environment}"),
-                opts=child,
+            parts = state.apply(functools.partial(_deploy_parts, stacks=stacks, others=others))
+            self.deploy_roles[environment] = self._deploy_role(
+                name, args, t, environment, stacks, parts
             )
-            # The parts that have statements (the website's services decide, not the account).
-            static_parts = ["base"] + [
-                p for p, members in perms.DEPLOY_PARTS.items() if members & perms.WEBSITE_SERVICES
-            ]
-            for part in static_parts:
-                policy = aws.iam.Policy(
-                    f"{name}-deploy-{environment}-{part}",
-                    name=f"{deploy_role_name(environment)}-{part}",
-                    description=f"python.org CI, environment {environment}: {part}",
-                    policy=parts.apply(functools.partial(_part_document, part)),
-                    tags=t(f"deploy-{environment}-{part}"),
-                    opts=child,
-                )
-                aws.iam.RolePolicyAttachment(
-                    f"{name}-deploy-{environment}-{part}",
-                    role=role.name,
-                    policy_arn=policy.arn,
-                    opts=child,
-                )
-            self.deploy_roles[environment] = role
         self.register_outputs(
             {
                 "preview_role": self.preview_role.arn,
                 "deploy_roles": {e: r.arn for e, r in self.deploy_roles.items()},
             }
         )
+
+    def _deploy_role(
+        self,
+        name: str,
+        args: CiAccessArgs,
+        t: Callable[[str], dict[str, str]],
+        environment: str,
+        stacks: tuple[str, ...],
+        parts: pulumi.Output[dict[str, list[Any]]],
+    ) -> aws.iam.Role:
+        """`environment`'s deploy role, with a managed policy per part of its statements."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = self._role(
+            name,
+            f"deploy-{environment}",
+            deploy_role_name(environment),
+            f"{args.owner}/{args.name} environment {environment}: pulumi up of "
+            + ", ".join(stacks),
+            subject(args.owner, args.name, environment=environment),
+            None,
+            max_session=DEPLOY_SESSION_SECONDS,
+            tags=t(f"deploy-{environment}"),
+            opts=child,
+        )
+        # The parts that have statements (the website's services decide, not the account).
+        static_parts = ["base"] + [
+            p for p, members in perms.DEPLOY_PARTS.items() if members & perms.WEBSITE_SERVICES
+        ]
+        for part in static_parts:
+            policy = aws.iam.Policy(
+                f"{name}-deploy-{environment}-{part}",
+                name=f"{deploy_role_name(environment)}-{part}",
+                description=f"python.org CI, environment {environment}: {part}",
+                policy=parts.apply(functools.partial(_part_document, part)),
+                tags=t(f"deploy-{environment}-{part}"),
+                opts=child,
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-deploy-{environment}-{part}",
+                role=role.name,
+                policy_arn=policy.arn,
+                opts=child,
+            )
+        return role
 
     def _role(
         self,

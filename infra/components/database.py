@@ -45,6 +45,8 @@ ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnha
 DB_NAME = "pythondotorg"
 DB_USER = "pythondotorg"
 PORT = 5432
+# The database's tags of a role: `t` in the constructor.
+_Tags = Callable[[str], dict[str, str]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +87,14 @@ class DatabaseArgs:
             raise ValueError("a replica needs source_db_arn, and only a replica takes one")
 
 
+@dataclass(frozen=True)
+class _Monitoring:
+    """The Enhanced Monitoring role and its policy's attachment."""
+
+    role: aws.iam.Role
+    attachment: aws.iam.RolePolicyAttachment
+
+
 class Database(pulumi.ComponentResource):
     instance: aws.rds.Instance
     security_group: aws.ec2.SecurityGroup
@@ -95,19 +105,6 @@ class Database(pulumi.ComponentResource):
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("python-org:database:Database", name, None, opts)
-        cfg = args.config
-
-        child = pulumi.ResourceOptions(parent=self)
-
-        def keep(child_name: str) -> pulumi.ResourceOptions:
-            # Losing these loses data: never delete or replace them by accident, nor by
-            # renaming or moving this component.
-            return pulumi.ResourceOptions(
-                parent=self,
-                protect=True,
-                retain_on_delete=True,
-                aliases=inherited_aliases(self, child_name),
-            )
 
         def t(role: str) -> dict[str, str]:
             return tags(args.base_tags, "database", f"{name}-{role}", role=args.role.value)
@@ -118,15 +115,45 @@ class Database(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=t("db-key"),
-            opts=keep(f"{name}-db-key"),
+            opts=self._keep(f"{name}-db-key"),
         )
         aws.kms.Alias(
             f"{name}-db-key",
             name=f"alias/{args.identifier}",
             target_key_id=self.kms_key.key_id,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        monitoring = aws.iam.Role(
+        monitoring = self._monitoring_role(name, args, t)
+        subnets, params = self._subnet_and_parameter_groups(name, args, t)
+        # No inline rules: clients open the port with their own rule (see WebTier), so
+        # nothing else can reach the database.
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-db",
+            vpc_id=args.vpc_id,
+            description=f"{args.identifier}: PostgreSQL from the web tier only",
+            tags=t("db-sg"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        primary = args.role is Role.PRIMARY
+        self.instance = self._instance(name, args, t, primary, monitoring, subnets, params)
+        self.secret = self._credentials_secret(name, args, primary, t)
+        self.register_outputs({"endpoint": self.instance.endpoint, "arn": self.instance.arn})
+
+    def _keep(self, child_name: str) -> pulumi.ResourceOptions:
+        # Losing these loses data: never delete or replace them by accident, nor by
+        # renaming or moving this component.
+        return pulumi.ResourceOptions(
+            parent=self,
+            protect=True,
+            retain_on_delete=True,
+            aliases=inherited_aliases(self, child_name),
+        )
+
+    def _monitoring_role(self, name: str, args: DatabaseArgs, t: _Tags) -> _Monitoring:
+        """The role RDS publishes Enhanced Monitoring metrics with, and its policy's attachment
+        (which the instance waits for)."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
             f"{name}-db-monitoring",
             description=f"{args.identifier}: RDS Enhanced Monitoring",
             assume_role_policy=json.dumps(
@@ -144,12 +171,19 @@ class Database(pulumi.ComponentResource):
             tags=t("db-monitoring"),
             opts=child,
         )
-        monitoring_policy = aws.iam.RolePolicyAttachment(
+        attachment = aws.iam.RolePolicyAttachment(
             f"{name}-db-monitoring",
-            role=monitoring.name,
+            role=role.name,
             policy_arn=ENHANCED_MONITORING_POLICY,
             opts=child,
         )
+        return _Monitoring(role=role, attachment=attachment)
+
+    def _subnet_and_parameter_groups(
+        self, name: str, args: DatabaseArgs, t: _Tags
+    ) -> tuple[aws.rds.SubnetGroup, aws.rds.ParameterGroup]:
+        """The DB subnet group over the private subnets; the parameter group that forces TLS."""
+        child = pulumi.ResourceOptions(parent=self)
         subnets = aws.rds.SubnetGroup(
             f"{name}-db",
             subnet_ids=args.subnet_ids,
@@ -157,7 +191,7 @@ class Database(pulumi.ComponentResource):
             tags=t("db-subnets"),
             opts=child,
         )
-        family = f"postgres{cfg.engine_version.split('.')[0]}"
+        family = f"postgres{args.config.engine_version.split('.')[0]}"
         params = aws.rds.ParameterGroup(
             f"{name}-db",
             family=family,
@@ -171,20 +205,23 @@ class Database(pulumi.ComponentResource):
             tags=t("db-params"),
             opts=child,
         )
-        # No inline rules: clients open the port with their own rule (see WebTier), so
-        # nothing else can reach the database.
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-db",
-            vpc_id=args.vpc_id,
-            description=f"{args.identifier}: PostgreSQL from the web tier only",
-            tags=t("db-sg"),
-            opts=child,
-        )
+        return subnets, params
 
-        primary = args.role is Role.PRIMARY
+    def _instance(
+        self,
+        name: str,
+        args: DatabaseArgs,
+        t: _Tags,
+        primary: bool,
+        monitoring: _Monitoring,
+        subnets: aws.rds.SubnetGroup,
+        params: aws.rds.ParameterGroup,
+    ) -> aws.rds.Instance:
+        """The instance: the primary, or a replica of `source_db_arn` (module docstring)."""
+        cfg = args.config
         # `db_name` and `username` force a replacement if they change, and a promoted replica
         # has neither in its inputs: never let them drive a diff.
-        self.instance = aws.rds.Instance(
+        return aws.rds.Instance(
             f"{name}-db",
             identifier=args.identifier,
             # A replica takes engine, version, size, database and users from its source;
@@ -224,7 +261,7 @@ class Database(pulumi.ComponentResource):
             auto_minor_version_upgrade=True,
             # OS metrics every 60 s: what a replica's lag or a full disk looks like from inside.
             monitoring_interval=60,
-            monitoring_role_arn=monitoring.arn,
+            monitoring_role_arn=monitoring.role.arn,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=self.kms_key.arn,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
@@ -232,17 +269,15 @@ class Database(pulumi.ComponentResource):
             apply_immediately=False,
             tags=t("db"),
             opts=pulumi.ResourceOptions.merge(
-                keep(f"{name}-db"),
+                self._keep(f"{name}-db"),
                 pulumi.ResourceOptions(
-                    ignore_changes=["dbName", "username"], depends_on=[monitoring_policy]
+                    ignore_changes=["dbName", "username"], depends_on=[monitoring.attachment]
                 ),
             ),
         )
-        self.secret = self._credentials_secret(name, args, primary, t)
-        self.register_outputs({"endpoint": self.instance.endpoint, "arn": self.instance.arn})
 
     def _credentials_secret(
-        self, name: str, args: DatabaseArgs, primary: bool, t: Callable[[str], dict[str, str]]
+        self, name: str, args: DatabaseArgs, primary: bool, t: _Tags
     ) -> aws.secretsmanager.Secret:
         """This region's copy of the credentials: the app's user everywhere, the master user
         (which only the release step uses) in the home region alone."""

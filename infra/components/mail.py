@@ -28,6 +28,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
@@ -43,6 +44,8 @@ SPF = (
     '"v=spf1 include:amazonses.com ~all"'  # SES Developer Guide, "Using a custom MAIL FROM domain"
 )
 FEEDBACK_EVENTS = ("BOUNCE", "COMPLAINT")
+# The mail's tags of a role (and extra tags): `t` in the constructor.
+_Tags = Callable[..., dict[str, str]]
 
 
 def smtp_password(secret_access_key: str, region: str) -> str:
@@ -89,6 +92,36 @@ class Mail(pulumi.ComponentResource):
 
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
+        config_set, feedback = self._configuration_set(name, args, t, account)
+        self.identity = aws.sesv2.EmailIdentity(
+            f"{name}-mail",
+            email_identity=cfg.domain,
+            # Messages sent without a configuration set header get this one.
+            configuration_set_name=config_set.configuration_set_name,
+            dkim_signing_attributes=aws.sesv2.EmailIdentityDkimSigningAttributesArgs(
+                next_signing_key_length="RSA_2048_BIT"
+            ),
+            tags=t("mail-identity"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[feedback]),
+        )
+        aws.sesv2.EmailIdentityMailFromAttributes(
+            f"{name}-mail",
+            email_identity=self.identity.email_identity,
+            mail_from_domain=cfg.mail_from_domain,
+            # Until the MX record resolves, bounces go through amazonses.com (SPF still passes).
+            behavior_on_mx_failure="USE_DEFAULT_VALUE",
+            opts=child,
+        )
+        self._dns(name, args)
+        self._smtp_credentials(name, args, t, account, config_set.arn)
+        self.register_outputs({"identity": self.identity.arn, "feedback_topic": self.topic.arn})
+
+    def _configuration_set(
+        self, name: str, args: MailArgs, t: _Tags, account: pulumi.Output[str]
+    ) -> tuple[aws.sesv2.ConfigurationSet, aws.sesv2.ConfigurationSetEventDestination]:
+        """The configuration set (TLS required, bounces and complaints suppressed) and its
+        event destination: the feedback topic, on a key of its own."""
+        child = pulumi.ResourceOptions(parent=self)
         key = aws.kms.Key(
             f"{name}-mail-key",
             description=f"python.org {args.stack}: SES bounce and complaint notifications",
@@ -141,28 +174,7 @@ class Mail(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.identity = aws.sesv2.EmailIdentity(
-            f"{name}-mail",
-            email_identity=cfg.domain,
-            # Messages sent without a configuration set header get this one.
-            configuration_set_name=config_set.configuration_set_name,
-            dkim_signing_attributes=aws.sesv2.EmailIdentityDkimSigningAttributesArgs(
-                next_signing_key_length="RSA_2048_BIT"
-            ),
-            tags=t("mail-identity"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[feedback]),
-        )
-        aws.sesv2.EmailIdentityMailFromAttributes(
-            f"{name}-mail",
-            email_identity=self.identity.email_identity,
-            mail_from_domain=cfg.mail_from_domain,
-            # Until the MX record resolves, bounces go through amazonses.com (SPF still passes).
-            behavior_on_mx_failure="USE_DEFAULT_VALUE",
-            opts=child,
-        )
-        self._dns(name, args)
-        self._smtp_credentials(name, args, t, account, config_set.arn)
-        self.register_outputs({"identity": self.identity.arn, "feedback_topic": self.topic.arn})
+        return config_set, feedback
 
     def _dns(self, name: str, args: MailArgs) -> None:
         cfg = args.config
@@ -227,11 +239,10 @@ class Mail(pulumi.ComponentResource):
         self,
         name: str,
         args: MailArgs,
-        t: object,
+        t: _Tags,
         account: pulumi.Output[str],
         config_set_arn: pulumi.Output[str],
     ) -> None:
-        assert callable(t)
         child = pulumi.ResourceOptions(parent=self)
         user = aws.iam.User(
             f"{name}-ses-smtp",

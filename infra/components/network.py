@@ -9,6 +9,7 @@ security group with every rule removed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -18,6 +19,9 @@ from infra import cidr
 from infra.aliases import inherited_aliases
 from infra.config import NatGateways, RegionConfig
 from infra.naming import tags
+
+# The network's tags of a role (and extra tags): `t` in the constructor.
+_Tags = Callable[..., dict[str, str]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,8 +66,42 @@ class Network(pulumi.ComponentResource):
             tags=t("default-sg"),
             opts=child,
         )
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc_id, tags=t("igw"), opts=child)
+        plans = cidr.plan_subnets(region.vpc_cidr, region.availability_zones)
+        nat_ids = self._public_subnets(name, args, t, plans)
+        private_route_tables = self._private_subnets(name, t, plans, nat_ids)
 
+        # S3 traffic (media, the instances' package repositories on S3) stays off the NAT
+        # gateways: a gateway endpoint costs nothing and routes S3 of this region directly.
+        # Its policy stays the default (full access): buckets are guarded by their own policies,
+        # and Amazon Linux's repositories are buckets of AWS's that a list here would have to
+        # follow.
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=vpc_id,
+            service_name=f"com.amazonaws.{region.name}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=private_route_tables,
+            tags=t("s3-endpoint"),
+            opts=child,
+        )
+
+        self._flow_logs(name, args, t)
+        self.register_outputs(
+            {
+                "vpc_id": vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+            }
+        )
+
+    def _public_subnets(
+        self, name: str, args: NetworkArgs, t: _Tags, plans: Sequence[cidr.SubnetPlan]
+    ) -> dict[str, pulumi.Output[str]]:
+        """The internet gateway, the public subnets and their route table, and the NAT gateways
+        (one per AZ, or one in the first): their IDs by zone."""
+        child = pulumi.ResourceOptions(parent=self)
+        vpc_id = self.vpc.id
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc_id, tags=t("igw"), opts=child)
         public_rt = aws.ec2.RouteTable(
             f"{name}-public-rt",
             vpc_id=vpc_id,
@@ -71,12 +109,8 @@ class Network(pulumi.ComponentResource):
             tags=t("public-rt"),
             opts=child,
         )
-
         self.public_subnet_ids = []
-        self.private_subnet_ids = []
         nat_ids: dict[str, pulumi.Output[str]] = {}
-        private_route_tables: list[pulumi.Output[str]] = []
-        plans = cidr.plan_subnets(region.vpc_cidr, region.availability_zones)
         for plan in plans:
             zone = plan.zone
             public = aws.ec2.Subnet(
@@ -109,12 +143,25 @@ class Network(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
                 )
                 nat_ids[zone] = nat.id
+        return nat_ids
 
+    def _private_subnets(
+        self,
+        name: str,
+        t: _Tags,
+        plans: Sequence[cidr.SubnetPlan],
+        nat_ids: dict[str, pulumi.Output[str]],
+    ) -> list[pulumi.Output[str]]:
+        """The private subnets, each with its route table through a NAT gateway: the route
+        tables' IDs."""
+        child = pulumi.ResourceOptions(parent=self)
+        self.private_subnet_ids = []
+        private_route_tables: list[pulumi.Output[str]] = []
         for plan in plans:
             zone = plan.zone
             private = aws.ec2.Subnet(
                 f"{name}-private-{zone}",
-                vpc_id=vpc_id,
+                vpc_id=self.vpc.id,
                 cidr_block=str(plan.private),
                 availability_zone=zone,
                 map_public_ip_on_launch=False,
@@ -125,7 +172,7 @@ class Network(pulumi.ComponentResource):
             nat_id = nat_ids.get(zone) or next(iter(nat_ids.values()))
             rt = aws.ec2.RouteTable(
                 f"{name}-private-{zone}",
-                vpc_id=vpc_id,
+                vpc_id=self.vpc.id,
                 routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat_id)],
                 tags=t(f"private-{zone}"),
                 opts=child,
@@ -138,34 +185,10 @@ class Network(pulumi.ComponentResource):
             )
             self.private_subnet_ids.append(private.id)
             private_route_tables.append(rt.id)
+        return private_route_tables
 
-        # S3 traffic (media, the instances' package repositories on S3) stays off the NAT
-        # gateways: a gateway endpoint costs nothing and routes S3 of this region directly.
-        # Its policy stays the default (full access): buckets are guarded by their own policies,
-        # and Amazon Linux's repositories are buckets of AWS's that a list here would have to
-        # follow.
-        aws.ec2.VpcEndpoint(
-            f"{name}-s3",
-            vpc_id=vpc_id,
-            service_name=f"com.amazonaws.{region.name}.s3",
-            vpc_endpoint_type="Gateway",
-            route_table_ids=private_route_tables,
-            tags=t("s3-endpoint"),
-            opts=child,
-        )
-
-        self._flow_logs(name, args, t)
-        self.register_outputs(
-            {
-                "vpc_id": vpc_id,
-                "public_subnet_ids": self.public_subnet_ids,
-                "private_subnet_ids": self.private_subnet_ids,
-            }
-        )
-
-    def _flow_logs(self, name: str, args: NetworkArgs, t: object) -> None:
+    def _flow_logs(self, name: str, args: NetworkArgs, t: _Tags) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        assert callable(t)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
         region = args.region.name
@@ -198,26 +221,7 @@ class Network(pulumi.ComponentResource):
         # permissions to this log group (DescribeLogGroups can only be granted on all groups).
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            assume_role_policy=account.apply(
-                lambda a: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                                "Condition": {
-                                    "StringEquals": {"aws:SourceAccount": a},
-                                    "ArnLike": {
-                                        "aws:SourceArn": f"arn:aws:ec2:{region}:{a}:vpc-flow-log/*"
-                                    },
-                                },
-                            }
-                        ],
-                    }
-                )
-            ),
+            assume_role_policy=account.apply(lambda a: json.dumps(_flow_logs_trust(a, region))),
             tags=t("flow-logs"),
             opts=child,
         )
@@ -225,30 +229,7 @@ class Network(pulumi.ComponentResource):
             f"{name}-flow-logs",
             role=role.id,
             policy=pulumi.Output.all(log_group.arn, account).apply(
-                lambda v: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "WriteFlowLogs",
-                                "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogGroup",
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogStreams",
-                                ],
-                                "Resource": [v[0], f"{v[0]}:*"],
-                            },
-                            {
-                                "Sid": "FindTheLogGroup",
-                                "Effect": "Allow",
-                                "Action": "logs:DescribeLogGroups",
-                                "Resource": f"arn:aws:logs:{region}:{v[1]}:log-group:*",
-                            },
-                        ],
-                    }
-                )
+                lambda v: json.dumps(_flow_logs_permissions(v[0], v[1], region))
             ),
             opts=child,
         )
@@ -263,6 +244,52 @@ class Network(pulumi.ComponentResource):
             tags=t("flow-logs"),
             opts=child,
         )
+
+
+def _flow_logs_trust(account_id: str, region: str) -> dict[str, object]:
+    """The flow logs role's trust: this account's flow logs in this region only."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"
+                    },
+                },
+            }
+        ],
+    }
+
+
+def _flow_logs_permissions(log_group_arn: str, account_id: str, region: str) -> dict[str, object]:
+    """The flow logs role's permissions: write to its log group, find log groups."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteFlowLogs",
+                "Effect": "Allow",
+                "Action": [
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                "Resource": [log_group_arn, f"{log_group_arn}:*"],
+            },
+            {
+                "Sid": "FindTheLogGroup",
+                "Effect": "Allow",
+                "Action": "logs:DescribeLogGroups",
+                "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:*",
+            },
+        ],
+    }
 
 
 def logs_key_policy(account_id: str, region: str) -> dict[str, object]:

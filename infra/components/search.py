@@ -84,52 +84,62 @@ class Search(pulumi.ComponentResource):
         super().__init__("python-org:search:Search", name, None, opts)
         self._name = name
         self._base_tags = args.base_tags
-        cfg = args.config
-        child = pulumi.ResourceOptions(parent=self)
         t = self._tags
-
-        def keep(child_name: str) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self,
-                protect=True,
-                retain_on_delete=True,
-                aliases=inherited_aliases(self, child_name),
-            )
-
         self.kms_key = aws.kms.Key(
             f"{name}-search-key",
             description=f"{args.domain_name}: OpenSearch at rest, its credentials",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=t("search-key"),
-            opts=keep(f"{name}-search-key"),
+            opts=self._keep(f"{name}-search-key"),
         )
         aws.kms.Alias(
             f"{name}-search-key",
             name=f"alias/{args.domain_name}-search",
             target_key_id=self.kms_key.key_id,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-search",
             vpc_id=args.vpc_id,
             description=f"{args.domain_name}: OpenSearch (HTTPS) from the app's instances only",
             tags=t("search-sg"),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        logs, log_policy = self._logs(name, args, account)
+        master = _password(f"{name}-search-master-password", self)
+        app = _password(f"{name}-search-app-password", self)
+        self.domain = self._domain(name, args, account, master, logs, log_policy)
+        self.secret = self._credentials_secret(name, args, master, app)
+        self.register_outputs({"endpoint": self.domain.endpoint})
+
+    def _keep(self, child_name: str) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self,
+            protect=True,
+            retain_on_delete=True,
+            aliases=inherited_aliases(self, child_name),
+        )
+
+    def _logs(
+        self, name: str, args: SearchArgs, account: pulumi.Output[str]
+    ) -> tuple[dict[str, aws.cloudwatch.LogGroup], aws.cloudwatch.LogResourcePolicy]:
+        """The domain's log groups, by log type, and the resource policy that lets the service
+        write there."""
+        child = pulumi.ResourceOptions(parent=self)
         logs = {
             kind: aws.cloudwatch.LogGroup(
                 f"{name}-search-{kind.lower().replace('_', '-')}",
                 name=f"/python-org/{args.domain_name}/{kind.lower()}",
                 retention_in_days=args.log_retention_days,
                 kms_key_id=args.logs_key_arn,
-                tags=t(f"search-{kind.lower()}"),
+                tags=self._tags(f"search-{kind.lower()}"),
                 opts=child,
             )
             for kind in LOG_TYPES
         }
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
         # OpenSearch Service writes its logs only where a resource policy lets it ("Monitoring
         # OpenSearch logs with Amazon CloudWatch Logs", OpenSearch Service Developer Guide).
         log_policy = aws.cloudwatch.LogResourcePolicy(
@@ -154,10 +164,22 @@ class Search(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        master = _password(f"{name}-search-master-password", self)
-        app = _password(f"{name}-search-app-password", self)
+        return logs, log_policy
+
+    def _domain(
+        self,
+        name: str,
+        args: SearchArgs,
+        account: pulumi.Output[str],
+        master: random.RandomPassword,
+        logs: dict[str, aws.cloudwatch.LogGroup],
+        log_policy: aws.cloudwatch.LogResourcePolicy,
+    ) -> aws.opensearch.Domain:
+        """The domain: in the private subnets, encrypted, HTTPS only, fine-grained access
+        control with the internal user database."""
+        cfg = args.config
         zoned = cfg.zones > 1
-        self.domain = aws.opensearch.Domain(
+        return aws.opensearch.Domain(
             f"{name}-search",
             domain_name=args.domain_name,
             engine_version=cfg.engine_version,
@@ -198,22 +220,7 @@ class Search(pulumi.ComponentResource):
             # With fine-grained access control, the resource policy lets any request through to
             # the security plugin, which authenticates every one (internal users); the domain
             # has no public endpoint and its security group admits only the app's instances.
-            access_policies=account.apply(
-                lambda a: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"AWS": "*"},
-                                "Action": "es:ESHttp*",
-                                "Resource": f"arn:aws:es:{_region_of(args)}:{a}:domain/"
-                                f"{args.domain_name}/*",
-                            }
-                        ],
-                    }
-                )
-            ),
+            access_policies=account.apply(lambda a: json.dumps(_access_policy(args, a))),
             log_publishing_options=[
                 aws.opensearch.DomainLogPublishingOptionArgs(
                     cloudwatch_log_group_arn=group.arn, log_type=kind, enabled=True
@@ -223,22 +230,32 @@ class Search(pulumi.ComponentResource):
             software_update_options=aws.opensearch.DomainSoftwareUpdateOptionsArgs(
                 auto_software_update_enabled=True
             ),
-            tags=t("search"),
+            tags=self._tags("search"),
             opts=pulumi.ResourceOptions.merge(
-                keep(f"{name}-search"), pulumi.ResourceOptions(depends_on=[log_policy])
+                self._keep(f"{name}-search"), pulumi.ResourceOptions(depends_on=[log_policy])
             ),
         )
-        self.secret = aws.secretsmanager.Secret(
+
+    def _credentials_secret(
+        self,
+        name: str,
+        args: SearchArgs,
+        master: random.RandomPassword,
+        app: random.RandomPassword,
+    ) -> aws.secretsmanager.Secret:
+        """The region's secret of the master and the app users' credentials."""
+        child = pulumi.ResourceOptions(parent=self)
+        secret = aws.secretsmanager.Secret(
             f"{name}-search",
             description=f"{args.domain_name}: OpenSearch users (docs/app-contract.md)",
             kms_key_id=self.kms_key.arn,
             recovery_window_in_days=30,
-            tags=t("search-secret"),
+            tags=self._tags("search-secret"),
             opts=child,
         )
         aws.secretsmanager.SecretVersion(
             f"{name}-search",
-            secret_id=self.secret.id,
+            secret_id=secret.id,
             secret_string=pulumi.Output.secret(
                 pulumi.Output.all(master.result, app.result).apply(  # type: ignore[arg-type]
                     lambda v: json.dumps(
@@ -254,7 +271,7 @@ class Search(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.register_outputs({"endpoint": self.domain.endpoint})
+        return secret
 
     def _tags(self, role: str) -> dict[str, str]:
         return tags(self._base_tags, "search", f"{self._name}-{role}")
@@ -284,6 +301,22 @@ class Search(pulumi.ComponentResource):
             tags=self._tags(f"{client}-to-search"),
             opts=child,
         )
+
+
+def _access_policy(args: SearchArgs, account: str) -> dict[str, object]:
+    """The domain's resource policy: any principal, to the domain's HTTP API (the security
+    plugin authenticates every request)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "es:ESHttp*",
+                "Resource": f"arn:aws:es:{_region_of(args)}:{account}:domain/{args.domain_name}/*",
+            }
+        ],
+    }
 
 
 def _region_of(args: SearchArgs) -> str:

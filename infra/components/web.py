@@ -87,13 +87,28 @@ class WebTier(pulumi.ComponentResource):
         self, name: str, args: WebTierArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("python-org:web:WebTier", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        cfg = args.config
 
         def t(role: str) -> dict[str, str]:
             return tags(args.base_tags, "web", f"{name}-{role}")
 
-        # --- security groups: internet (Cloudflare) -> ALB -> instances -> database ----------
+        self._security_groups(name, args, t)
+        self._instance_rules(name, args, t)
+        self._load_balancer(name, args, t)
+        app_secret = self._app_secret(name, args, t)
+        template = self._launch_template(name, args, t, app_secret)
+        self._autoscaling(name, args, t, template)
+        self.register_outputs(
+            {
+                "load_balancer_dns_name": self.load_balancer.dns_name,
+                "target_group_arn": self.target_group.arn,
+            }
+        )
+
+    def _security_groups(self, name: str, args: WebTierArgs, t: instances.Tags) -> None:
+        """The instances' and the load balancer's groups: internet (Cloudflare) -> ALB ->
+        instances."""
+        child = pulumi.ResourceOptions(parent=self)
+        app_port = args.config.app_port
         self.instance_security_group = aws.ec2.SecurityGroup(
             f"{name}-web-instances",
             vpc_id=args.vpc_id,
@@ -121,40 +136,52 @@ class WebTier(pulumi.ComponentResource):
                 aws.ec2.SecurityGroupEgressArgs(
                     description="to the web servers' app port",
                     protocol="tcp",
-                    from_port=cfg.app_port,
-                    to_port=cfg.app_port,
+                    from_port=app_port,
+                    to_port=app_port,
                     security_groups=[self.instance_security_group.id],
                 )
             ],
             tags=t("web-alb"),
             opts=child,
         )
+
+    def _instance_rules(self, name: str, args: WebTierArgs, t: instances.Tags) -> None:
+        """The instances' rules: the app port from the load balancer; out to HTTPS, SES SMTP and
+        the database, whose group admits them."""
+        child = pulumi.ResourceOptions(parent=self)
+        app_port = args.config.app_port
+        sg = self.instance_security_group.id
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-web-from-alb",
-            security_group_id=self.instance_security_group.id,
+            security_group_id=sg,
             referenced_security_group_id=self.alb_security_group.id,
             ip_protocol="tcp",
-            from_port=cfg.app_port,
-            to_port=cfg.app_port,
+            from_port=app_port,
+            to_port=app_port,
             description="app port from the load balancer",
             tags=t("web-from-alb"),
             opts=child,
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-web-to-https",
-            security_group_id=self.instance_security_group.id,
-            cidr_ipv4="0.0.0.0/0",
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            description="AWS APIs and the container registry, through the NAT gateways",
-            tags=t("web-to-https"),
-            opts=child,
+        outbound = (
+            ("https", HTTPS_PORT, "AWS APIs and the container registry, through the NAT gateways"),
+            ("smtp", app_contract.SMTP_PORT, "SES SMTP (STARTTLS) in the home region"),
         )
+        for role, port, description in outbound:
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-web-to-{role}",
+                security_group_id=sg,
+                cidr_ipv4="0.0.0.0/0",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=description,
+                tags=t(f"web-to-{role}"),
+                opts=child,
+            )
         db = args.database
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-web-to-db",
-            security_group_id=self.instance_security_group.id,
+            security_group_id=sg,
             referenced_security_group_id=db.security_group_id,
             ip_protocol="tcp",
             from_port=db.port,
@@ -166,7 +193,7 @@ class WebTier(pulumi.ComponentResource):
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-db-from-web",
             security_group_id=db.security_group_id,
-            referenced_security_group_id=self.instance_security_group.id,
+            referenced_security_group_id=sg,
             ip_protocol="tcp",
             from_port=db.port,
             to_port=db.port,
@@ -175,7 +202,11 @@ class WebTier(pulumi.ComponentResource):
             opts=child,
         )
 
-        # --- load balancer -------------------------------------------------------------------
+    def _load_balancer(self, name: str, args: WebTierArgs, t: instances.Tags) -> None:
+        """The load balancer, the target group, and the HTTPS listener on the validated
+        certificate (behind the edge's origin check, when there is one)."""
+        child = pulumi.ResourceOptions(parent=self)
+        cfg = args.config
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
             name=args.load_balancer_name,
@@ -240,7 +271,11 @@ class WebTier(pulumi.ComponentResource):
                 parent=self,
             )
 
-        # --- instances -----------------------------------------------------------------------
+    def _app_secret(
+        self, name: str, args: WebTierArgs, t: instances.Tags
+    ) -> aws.secretsmanager.Secret:
+        """The app's settings secret (SECRET_KEY, SENTRY_DSN, SES SMTP), on the assets key."""
+        child = pulumi.ResourceOptions(parent=self)
         app_secret = aws.secretsmanager.Secret(
             f"{name}-app",
             description="python.org application settings (SECRET_KEY, SENTRY_DSN, SES SMTP)",
@@ -256,18 +291,20 @@ class WebTier(pulumi.ComponentResource):
             secret_string=pulumi.Output.secret(args.app_secret),
             opts=child,
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-web-to-smtp",
-            security_group_id=self.instance_security_group.id,
-            cidr_ipv4="0.0.0.0/0",
-            ip_protocol="tcp",
-            from_port=app_contract.SMTP_PORT,
-            to_port=app_contract.SMTP_PORT,
-            description="SES SMTP (STARTTLS) in the home region",
-            tags=t("web-to-smtp"),
-            opts=child,
-        )
         self.app_secret_arn = app_secret.arn
+        return app_secret
+
+    def _launch_template(
+        self,
+        name: str,
+        args: WebTierArgs,
+        t: instances.Tags,
+        app_secret: aws.secretsmanager.Secret,
+    ) -> aws.ec2.LaunchTemplate:
+        """The instance role and profile (the secrets it reads) and the launch template whose
+        user data starts the app's web process (`infra/instances.py`)."""
+        cfg = args.config
+        db = args.database
 
         def web_tags(role: str) -> dict[str, str]:
             return t(_TAG_ROLES[role])
@@ -294,7 +331,7 @@ class WebTier(pulumi.ComponentResource):
                 args.settings(**v[0]), app_contract.Process.WEB, cfg.app_port, app_log_group=v[1]
             )
         )
-        template = instances.launch_template(
+        return instances.launch_template(
             f"{name}-web",
             parent=self,
             tags=web_tags,
@@ -305,6 +342,13 @@ class WebTier(pulumi.ComponentResource):
             security_group_ids=[self.instance_security_group.id],
             user_data=user_data,
         )
+
+    def _autoscaling(
+        self, name: str, args: WebTierArgs, t: instances.Tags, template: aws.ec2.LaunchTemplate
+    ) -> None:
+        """The autoscaling group in the private subnets (its instance refresh launches before it
+        terminates) and its CPU target tracking."""
+        cfg = args.config
         self.group = aws.autoscaling.Group(
             f"{name}-web",
             name=args.asg_name,
@@ -352,11 +396,5 @@ class WebTier(pulumi.ComponentResource):
                 ),
                 target_value=50,
             ),
-            opts=child,
-        )
-        self.register_outputs(
-            {
-                "load_balancer_dns_name": self.load_balancer.dns_name,
-                "target_group_arn": self.target_group.arn,
-            }
+            opts=pulumi.ResourceOptions(parent=self),
         )

@@ -23,7 +23,7 @@ The failover runbook (docs/runbook-regional-failover.md) stops the old home's wo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -36,6 +36,8 @@ from infra.naming import tags
 
 HTTPS_PORT = 443
 SINGLETON_TAG = ("singleton", "true")  # read by the policy rule asg-singleton-never-two
+# The workers' tags of a role (and extra tags): `t` in the constructor.
+_Tags = Callable[..., dict[str, str]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,11 +67,23 @@ class Workers(pulumi.ComponentResource):
         self, name: str, args: WorkersArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("python-org:workers:Workers", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
 
         def t(role: str, **extra: str) -> dict[str, str]:
             return tags(args.base_tags, "workers", f"{name}-{role}", **extra)
 
+        self._security_group(name, args, t)
+        worker = self._launch_template(name, args, t, app_contract.Process.WORKER, "worker")
+        beat = self._launch_template(name, args, t, app_contract.Process.BEAT, "beat")
+        self.worker_group = self._worker_group(name, args, t, worker)
+        self.beat_group = self._beat_group(name, args, t, beat)
+        self.register_outputs(
+            {"worker_group": self.worker_group.name, "beat_group": self.beat_group.name}
+        )
+
+    def _security_group(self, name: str, args: WorkersArgs, t: _Tags) -> None:
+        """The workers' group: nothing in; out to HTTPS, SES SMTP and the database, whose group
+        admits them."""
+        child = pulumi.ResourceOptions(parent=self)
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-workers",
             vpc_id=args.vpc_id,
@@ -117,42 +131,47 @@ class Workers(pulumi.ComponentResource):
             tags=t("db-from-workers"),
             opts=child,
         )
-        machine = instances.Machine(
-            instance_type=args.config.instance_type, architecture=args.web.architecture
+
+    def _launch_template(
+        self, name: str, args: WorkersArgs, t: _Tags, process: app_contract.Process, role: str
+    ) -> aws.ec2.LaunchTemplate:
+        """`process`'s instance role and profile and its launch template (`infra/instances.py`)."""
+
+        def role_tags(kind: str) -> dict[str, str]:
+            return t(role if kind == "instance" else f"{role}-{kind}")
+
+        profile = instances.instance_profile(
+            f"{name}-{role}",
+            parent=self,
+            tags=role_tags,
+            secrets=args.secrets,
+            media_bucket_arn=args.media_bucket_arn,
+            app_log_group_arn=args.app_log_group_arn,
+        )
+        user_data = pulumi.Output.all(
+            pulumi.Output.all(**args.settings_inputs), args.app_log_group_name
+        ).apply(
+            lambda v: instances.render_user_data(
+                args.settings(**v[0]), process, args.web.app_port, app_log_group=v[1]
+            )
+        )
+        return instances.launch_template(
+            f"{name}-{role}",
+            parent=self,
+            tags=role_tags,
+            machine=instances.Machine(
+                instance_type=args.config.instance_type, architecture=args.web.architecture
+            ),
+            profile=profile,
+            security_group_ids=[self.security_group.id],
+            user_data=user_data,
         )
 
-        def templated(process: app_contract.Process, role: str) -> aws.ec2.LaunchTemplate:
-            def role_tags(kind: str) -> dict[str, str]:
-                return t(role if kind == "instance" else f"{role}-{kind}")
-
-            profile = instances.instance_profile(
-                f"{name}-{role}",
-                parent=self,
-                tags=role_tags,
-                secrets=args.secrets,
-                media_bucket_arn=args.media_bucket_arn,
-                app_log_group_arn=args.app_log_group_arn,
-            )
-            user_data = pulumi.Output.all(
-                pulumi.Output.all(**args.settings_inputs), args.app_log_group_name
-            ).apply(
-                lambda v: instances.render_user_data(
-                    args.settings(**v[0]), process, args.web.app_port, app_log_group=v[1]
-                )
-            )
-            return instances.launch_template(
-                f"{name}-{role}",
-                parent=self,
-                tags=role_tags,
-                machine=machine,
-                profile=profile,
-                security_group_ids=[sg],
-                user_data=user_data,
-            )
-
-        worker = templated(app_contract.Process.WORKER, "worker")
-        beat = templated(app_contract.Process.BEAT, "beat")
-        self.worker_group = aws.autoscaling.Group(
+    def _worker_group(
+        self, name: str, args: WorkersArgs, t: _Tags, template: aws.ec2.LaunchTemplate
+    ) -> aws.autoscaling.Group:
+        """The workers' group: `count` instances, replaced launch-before-terminate."""
+        return aws.autoscaling.Group(
             f"{name}-worker",
             name=args.worker_group_name,
             vpc_zone_identifiers=args.private_subnet_ids,
@@ -162,7 +181,7 @@ class Workers(pulumi.ComponentResource):
             health_check_type="EC2",
             health_check_grace_period=600,
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
-                id=worker.id, version=worker.latest_version.apply(str)
+                id=template.id, version=template.latest_version.apply(str)
             ),
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling",
@@ -178,9 +197,15 @@ class Workers(pulumi.ComponentResource):
                 aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=False)
                 for k, v in t("worker-asg").items()
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.beat_group = aws.autoscaling.Group(
+
+    def _beat_group(
+        self, name: str, args: WorkersArgs, t: _Tags, template: aws.ec2.LaunchTemplate
+    ) -> aws.autoscaling.Group:
+        """Beat's group: exactly one instance, replaced terminate-before-launch (module
+        docstring)."""
+        return aws.autoscaling.Group(
             f"{name}-beat",
             name=args.beat_group_name,
             vpc_zone_identifiers=args.private_subnet_ids,
@@ -190,7 +215,7 @@ class Workers(pulumi.ComponentResource):
             health_check_type="EC2",
             health_check_grace_period=600,
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
-                id=beat.id, version=beat.latest_version.apply(str)
+                id=template.id, version=template.latest_version.apply(str)
             ),
             # Terminate, then launch: never two (Auto Scaling User Guide, "Instance refresh"
             # and "Instance maintenance policies": max healthy 100 % allows no extra instance).
@@ -212,8 +237,5 @@ class Workers(pulumi.ComponentResource):
                 aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=False)
                 for k, v in t("beat-asg", **dict([SINGLETON_TAG])).items()
             ],
-            opts=child,
-        )
-        self.register_outputs(
-            {"worker_group": self.worker_group.name, "beat_group": self.beat_group.name}
+            opts=pulumi.ResourceOptions(parent=self),
         )

@@ -122,19 +122,7 @@ def run_drill(
         f"recovery point {point.snapshot_id} of {point.db_identifier}, taken {_when(point.created, now())}"
     )
     rds = aws.client("rds", region)
-    home_of_region = naming.db_identifier(cfg.stack, region)
-    try:
-        with aws_errors(region):
-            neighbour = rds.describe_db_instances(DBInstanceIdentifier=home_of_region)[
-                "DBInstances"
-            ][0]
-    except NotFoundError:
-        raise NotFoundError(
-            f"{region}: no database {home_of_region!r} to place the scratch instance beside "
-            "(its subnet group and security group)"
-        ) from None
-    subnet_group = (neighbour.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
-    groups = [g["VpcSecurityGroupId"] for g in neighbour.get("VpcSecurityGroups") or []]
+    subnet_group, groups = _placement(rds, cfg, region)
     scratch = scratch_identifier(point.db_identifier, now())
     tags = {
         **naming.base_tags(cfg.stack, region, cfg.environment.value),
@@ -158,6 +146,46 @@ def run_drill(
     with aws_errors(region):
         rds.restore_db_instance_from_db_snapshot(**request)
     log(f"restoring into {scratch} ({request['DBInstanceClass']}, subnet group {subnet_group})")
+    seconds = _wait_available(
+        rds, region, scratch, timeout=timeout, interval=interval, progress=progress, log=log
+    )
+    deleted = _delete(rds, region, scratch, log)
+    return DrillResult(
+        region=region, recovery_point=point, scratch_id=scratch, seconds=seconds, deleted=deleted
+    )
+
+
+def _placement(rds: Any, cfg: StackConfig, region: str) -> tuple[str | None, list[str]]:
+    """The subnet group and security groups of the region's own database, which the scratch
+    instance is placed beside."""
+    home_of_region = naming.db_identifier(cfg.stack, region)
+    try:
+        with aws_errors(region):
+            neighbour = rds.describe_db_instances(DBInstanceIdentifier=home_of_region)[
+                "DBInstances"
+            ][0]
+    except NotFoundError:
+        raise NotFoundError(
+            f"{region}: no database {home_of_region!r} to place the scratch instance beside "
+            "(its subnet group and security group)"
+        ) from None
+    subnet_group = (neighbour.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
+    groups = [g["VpcSecurityGroupId"] for g in neighbour.get("VpcSecurityGroups") or []]
+    return subnet_group, groups
+
+
+def _wait_available(
+    rds: Any,
+    region: str,
+    scratch: str,
+    *,
+    timeout: float,
+    interval: float,
+    progress: Progress | None,
+    log: Callable[[str], None],
+) -> float:
+    """Seconds until the scratch instance is available; when it fails or the wait times out,
+    it is deleted before the error propagates."""
     started = waiting.CLOCK.now()  # read at call time: tests replace the clock
 
     def poll() -> tuple[bool, str]:
@@ -168,7 +196,6 @@ def run_drill(
             raise OpsError(f"{region}: the restore into {scratch} is {status!r}, not available")
         return status == "available", status
 
-    seconds = 0.0
     try:
         wait_until(
             poll,
@@ -177,7 +204,7 @@ def run_drill(
             interval=interval,
             progress=progress,
         )
-        seconds = waiting.CLOCK.now() - started
+        return waiting.CLOCK.now() - started
     except TimedOutError as exc:
         deleted = _delete(rds, region, scratch, log)
         left = "deleted it" if deleted else f"could not delete it: delete {scratch} by hand"
@@ -185,10 +212,6 @@ def run_drill(
     except BaseException:
         _delete(rds, region, scratch, log)
         raise
-    deleted = _delete(rds, region, scratch, log)
-    return DrillResult(
-        region=region, recovery_point=point, scratch_id=scratch, seconds=seconds, deleted=deleted
-    )
 
 
 def _delete(rds: Any, region: str, scratch: str, log: Callable[[str], None]) -> bool:
