@@ -181,3 +181,34 @@ def test_replacement_facts_match_the_provider_schemas(type_: str, path: str, for
     rule = replacement_data.rule_for(type_)
     assert rule is not None
     assert (path in rule.replace) is forced
+
+
+def test_promoting_a_replica_in_the_program_is_an_update_not_a_replacement(staging: Graph) -> None:
+    """The failover's config change makes eu-west-1's replica the primary: the program now
+    declares the engine, database name and master user the replica took from its source. The
+    state holds the source's values (the provider reads them back), so the real preview shows an
+    update; offline those paths may force a replacement, no more (compare.REPLICA_INHERITS)."""
+    import json
+
+    from infra.ops.failover import ROOT, _synthesized, config_change
+
+    change = config_change("staging", "eu-west-1")
+    promoted = _synthesized("staging", ROOT, json.dumps(change.raw, sort_keys=True))
+    diff = diff_graphs(staging, promoted)
+    (db,) = [c for c in diff.changes if c.type == RDS and c.name == "eu-west-1-db"]
+    assert db.kind is Kind.UPDATE, db.replace_reasons
+    conditional = {p.path for p in db.properties if p.conditional}
+    assert "engine" in conditional
+    # The database name and master user: ignored changes (the component's ignoreChanges).
+    assert {p.path for p in db.properties if p.ignored} >= {"dbName", "username"}
+    dangers = {d.code for d in db.dangers}
+    assert DangerCode.POSSIBLE_REPLACE in dangers
+    assert DangerCode.STATEFUL_REPLACE not in dangers
+
+
+def test_a_replica_that_stays_one_is_replaced_by_an_engine_it_sets(prod_preview: Graph) -> None:
+    new = edit(prod_preview, RDS, "eu-west-1-db", inputs={"engine": "postgres"})
+    diff = diff_graphs(prod_preview, new)
+    (change,) = [c for c in diff.changes if c.type == RDS and c.name == "eu-west-1-db"]
+    assert change.kind is Kind.REPLACE
+    assert "engine" in change.replace_reasons

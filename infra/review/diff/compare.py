@@ -56,6 +56,30 @@ def _at_path(tree: Any, path: str) -> Any:
     return tree
 
 
+# What a read replica takes from its source (RDS API CreateDBInstanceReadReplica: the engine,
+# the database name and master user, the encryption; the program declares none of them on a
+# replica). Promoting the replica to a primary in the program (`replicateSourceDb` removed)
+# declares them, with the source's values: the state holds those already (the provider reads
+# them back: Optional + Computed), so the real preview shows an update. Offline the old value is
+# unknown: such a path may force a replacement (conditional), it does not surely.
+REPLICA_INHERITS: dict[str, frozenset[str]] = {
+    "aws:rds/instance:Instance": frozenset(
+        {"engine", "engineVersion", "dbName", "username", "storageEncrypted", "kmsKeyId"}
+    ),
+}
+
+
+def _inherited(old: Resource, new: Resource, pattern: str) -> bool:
+    """Whether `pattern` is unset on a replica that `new` promotes, and inherited from the
+    replica's source (its value in the state is the source's, not known offline)."""
+    return (
+        pattern in REPLICA_INHERITS.get(new.type, ())
+        and old.inputs.get("replicateSourceDb") not in (None, ABSENT)
+        and new.inputs.get("replicateSourceDb") in (None, ABSENT)
+        and _at_path(old.inputs, pattern) in (None, ABSENT)
+    )
+
+
 def _forced_paths(
     rule: replacement_data.Rule | None,
     old: Resource,
@@ -74,6 +98,7 @@ def _forced_paths(
         before = replacement_data.values_at(old.inputs, pattern)
         after = replacement_data.values_at(new.inputs, pattern)
         if before != after or any(replacement_data.overlaps(p, pattern) for p in secrets):
+            conditional = conditional or _inherited(old, new, pattern)
             (maybe if conditional else forced).append(pattern)
     return forced, maybe
 
