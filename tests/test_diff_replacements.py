@@ -190,7 +190,8 @@ def test_promoting_a_replica_in_the_program_is_an_update_not_a_replacement(stagi
     update; offline those paths may force a replacement, no more (compare.REPLICA_INHERITS)."""
     import json
 
-    from infra.ops.failover import ROOT, _synthesized, config_change
+    from infra.ops.failover import _synthesized, config_change
+    from infra.review.stackfile import ROOT
 
     change = config_change("staging", "eu-west-1")
     promoted = _synthesized("staging", ROOT, json.dumps(change.raw, sort_keys=True))
