@@ -1,4 +1,5 @@
-"""Whole stacks under the mocks: the load balancer's listeners and certificate, and the instances behind it."""
+"""Whole stacks under the mocks: the load balancer's listeners and certificate, and the instances
+behind it."""
 
 from __future__ import annotations
 

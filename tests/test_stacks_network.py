@@ -1,4 +1,5 @@
-"""Whole stacks under the mocks: the network of every region (subnets, routes, security groups, flow logs, endpoints)."""
+"""Whole stacks under the mocks: the network of every region (subnets, routes, security groups, flow
+logs, endpoints)."""
 
 from __future__ import annotations
 
