@@ -321,7 +321,7 @@ def test_media_urls_point_at_the_public_hostname(
     stack: str, request: pytest.FixtureRequest
 ) -> None:
     """The canonical public name (the others redirect to it), which the edge's media rule
-    serves (tests/test_edge.py)."""
+    serves (tests/test_edge_origins.py)."""
     from infra.review.stackfile import load_stack_config
 
     cfg = load_stack_config(stack)

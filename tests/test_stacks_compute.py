@@ -21,7 +21,7 @@ def test_https_listener_uses_validated_certificate_and_modern_tls(prod: Graph) -
         assert listener.inputs["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
         assert listener.inputs["certificateArn"].startswith(f"arn:aws:acm:{listener.region}:")
         (action,) = listener.inputs["defaultActions"]
-        # Only requests with the edge's secret are forwarded (tests/test_edge.py).
+        # Only requests with the edge's secret are forwarded (tests/test_edge_origin_auth.py).
         assert action["type"] == "fixed-response"
         assert action["fixedResponse"]["statusCode"] == "403"
     validations = prod.of_type("aws:acm/certificateValidation:CertificateValidation")
