@@ -8,9 +8,9 @@ Three kinds of role assume these (`infra/components/ci_access.py` declares them)
   (`scripts/snapshot_db`, `scripts/smoke_test`, `scripts/failover`).
 
 The services come from the website program itself: `WEBSITE_SERVICES` is the set of IAM service
-prefixes of the resource types the program declares, and `tests/test_bootstrap.py` derives the
-same set from the synthesized prod and staging graphs (`service_of` each type) and fails when
-they differ, naming the type that needs a grant here. (The bootstrap program cannot synthesize
+prefixes of the resource types the program declares, and `tests/test_bootstrap_permissions.py`
+derives the same set from the synthesized prod and staging graphs (`service_of` each type) and
+fails when they differ, naming the type that needs a grant here. (The bootstrap program cannot synthesize
 the website while `pulumi up` runs it, so the derived set is checked in, and kept honest by that
 test.) Each service gets the write verbs its resources need; reads are `Describe*`/`List*`/
 named `Get*` actions. Actions that expose data or escalate privileges (`iam:PassRole`,
