@@ -2,9 +2,9 @@
 
 `WEBSITE_SERVICES` (the IAM services of the website's resource types, checked against the
 synthesized stacks by tests/test_bootstrap_permissions.py through `service_of`), the AWS-managed
-policies its roles attach and the services its roles are passed to (the deploy role may attach
-and pass no others), and the prefix of its physical names (infra/naming.py), which scopes most grants to a
-stack's own resources.
+policies its roles attach and the services its roles are passed to (the deploy role may attach and
+pass no others), and the prefix of its physical names (infra/naming.py), which scopes most grants to
+a stack's own resources.
 """
 
 from __future__ import annotations
