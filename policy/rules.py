@@ -88,7 +88,7 @@ SKIPPED: tuple[Skipped, ...] = (
         "CKV_AWS_144",
         "every bucket replicates to another region",
         "replication is per bucket by design: media replicates from the home region to every "
-        "other (bucket-replication-encrypted, tests/test_stacks.py); static files are rebuilt in "
+        "other (bucket-replication-encrypted, tests/test_stacks_data.py); static files are rebuilt in "
         "each region from the app image, so copying them would only cost",
     ),
     Skipped(

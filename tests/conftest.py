@@ -4,6 +4,7 @@
 records secret digests under the session's `SECRET_DIGEST_KEY`, as `scripts/preview --base` does.
 `prod_preview` / `staging_preview`: computed values unknown, as in `pulumi preview`.
 `bootstrap` / `bootstrap_preview`: the bootstrap project's stack (bootstrap/), likewise.
+`graph`: `prod`, then `staging` (a parametrized fixture).
 Synthesis costs about a second per stack after the first imports, so many small tests query
 these graphs; tests that need a variant call `synth_variant` with changed config.
 """
@@ -56,6 +57,13 @@ def bootstrap() -> Graph:
 @pytest.fixture(scope="session")
 def bootstrap_preview() -> Graph:
     return synthesize(BOOTSTRAP.default_stack, project=BOOTSTRAP, preview=True)
+
+
+@pytest.fixture(params=["prod", "staging"])
+def graph(request: pytest.FixtureRequest) -> Graph:
+    """Each stack's session graph in turn (the on-call tests, tests/test_oncall*.py)."""
+    g: Graph = request.getfixturevalue(request.param)
+    return g
 
 
 def raw_stack(stack: str) -> dict[str, Any]:

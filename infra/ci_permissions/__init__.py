@@ -8,15 +8,15 @@ Three kinds of role assume these (`infra/components/ci_access.py` declares them)
   (`scripts/snapshot_db`, `scripts/smoke_test`, `scripts/failover`).
 
 The services come from the website program itself: `WEBSITE_SERVICES` is the set of IAM service
-prefixes of the resource types the program declares, and `tests/test_bootstrap.py` derives the
-same set from the synthesized prod and staging graphs (`service_of` each type) and fails when
-they differ, naming the type that needs a grant here. (The bootstrap program cannot synthesize
+prefixes of the resource types the program declares, and `tests/test_bootstrap_permissions.py`
+derives the same set from the synthesized prod and staging graphs (`service_of` each type) and fails
+when they differ, naming the type that needs a grant here. (The bootstrap program cannot synthesize
 the website while `pulumi up` runs it, so the derived set is checked in, and kept honest by that
-test.) Each service gets the write verbs its resources need; reads are `Describe*`/`List*`/
-named `Get*` actions. Actions that expose data or escalate privileges (`iam:PassRole`,
-`kms:Decrypt`, `secretsmanager:GetSecretValue`, `s3:GetObject`, ...) are never granted on `*`:
-each names the resources or carries a condition (the policy pack's `iam-no-privilege-escalation`
-rule checks it on the synthesized bootstrap).
+test.) Each service gets the write verbs its resources need; reads are `Describe*`/`List*`/named
+`Get*` actions. Actions that expose data or escalate privileges (`iam:PassRole`, `kms:Decrypt`,
+`secretsmanager:GetSecretValue`, `s3:GetObject`, ...) are never granted on `*`: each names the
+resources or carries a condition (the policy pack's `iam-no-privilege-escalation` rule checks it on
+the synthesized bootstrap).
 
 Every statement that still applies to every resource of a service (`Resource: *`, or a verb
 wildcard such as `ec2:Create*`) says why in its `why`: `statement()` refuses a broad one

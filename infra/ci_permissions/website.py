@@ -1,10 +1,10 @@
 """What the website declares that the CI roles' grants follow.
 
 `WEBSITE_SERVICES` (the IAM services of the website's resource types, checked against the
-synthesized stacks by tests/test_bootstrap.py through `service_of`), the AWS-managed policies its
-roles attach and the services its roles are passed to (the deploy role may attach and pass no
-others), and the prefix of its physical names (infra/naming.py), which scopes most grants to a
-stack's own resources.
+synthesized stacks by tests/test_bootstrap_permissions.py through `service_of`), the AWS-managed
+policies its roles attach and the services its roles are passed to (the deploy role may attach and
+pass no others), and the prefix of its physical names (infra/naming.py), which scopes most grants to
+a stack's own resources.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def service_of(type_token: str) -> str | None:
 
 
 # The IAM services of every AWS resource type the website declares (prod and staging), as
-# `service_of` derives them from the synthesized graphs; tests/test_bootstrap.py checks it.
+# `service_of` derives them from the synthesized graphs; tests/test_bootstrap_permissions.py
+# checks it.
 WEBSITE_SERVICES = frozenset(
     {
         "acm",
