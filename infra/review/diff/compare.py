@@ -98,8 +98,8 @@ def _forced_paths(
         before = replacement_data.values_at(old.inputs, pattern)
         after = replacement_data.values_at(new.inputs, pattern)
         if before != after or any(replacement_data.overlaps(p, pattern) for p in secrets):
-            conditional = conditional or _inherited(old, new, pattern)
-            (maybe if conditional else forced).append(pattern)
+            surely = not conditional and not _inherited(old, new, pattern)
+            (forced if surely else maybe).append(pattern)
     return forced, maybe
 
 
