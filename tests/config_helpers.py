@@ -25,6 +25,22 @@ def _set(path: str, value: Any) -> Edit:
     return edit
 
 
+def _rename_key(path: str, new: str) -> Edit:
+    """Edit that renames the key at python-org:a.b to `new` (a typo of it), keeping its value."""
+
+    def edit(raw: dict[str, Any]) -> None:
+        top, *rest = path.split(".")
+        if not rest:
+            raw[f"python-org:{new}"] = raw.pop(f"python-org:{top}")
+            return
+        node = raw[f"python-org:{top}"]
+        for key in rest[:-1]:
+            node = node[key]
+        node[new] = node.pop(rest[-1])
+
+    return edit
+
+
 def _delete(path: str) -> Edit:
     def edit(raw: dict[str, Any]) -> None:
         top, *rest = path.split(".")

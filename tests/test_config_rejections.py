@@ -19,6 +19,7 @@ from tests.config_helpers import (
     _edge,
     _limit,
     _plan,
+    _rename_key,
     _rename_region,
     _set,
 )
@@ -240,6 +241,11 @@ ONE_CAUSE: list[tuple[str, Edit, str, str]] = [
      "python-org:hostnames = 'www.python.com'", "must be python.org or a name under it"),
     ("architecture misspelt", _set("web.architecture", "amd64"),
      "web.architecture = 'amd64'", "must be one of arm64, x86_64"),
+    # A mistyped required key: one problem, not "missing" plus "unknown".
+    ("required key misspelt", _rename_key("web.minSize", "minsize"),
+     "web.minsize = 2: unknown key", ": did you mean minSize?"),
+    ("required section misspelt", _rename_key("web", "wbe"),
+     "python-org:wbe = {", "unknown key: did you mean web?"),
 ]  # fmt: skip
 
 

@@ -16,6 +16,7 @@ for checks that take 10 ms once botocore's data is loaded.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -53,6 +54,7 @@ class _Reader:
         self.path = path
         self.data = data
         self.seen: set[str] = set()
+        self.missing: dict[str, str] = {}  # required key -> its "is missing" problem
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else f"{NAMESPACE}:{name}"
@@ -66,7 +68,8 @@ class _Reader:
         if name in self.data and self.data[name] is not None:
             return self.data[name]
         if default is _MISSING:
-            self.problems.append(f"{self.key(name)} is missing: it is required")
+            self.missing[name] = f"{self.key(name)} is missing: it is required"
+            self.problems.append(self.missing[name])
         return default
 
     def typed(self, name: str, kind: type[T], what: str, default: Any = _MISSING) -> T | None:
@@ -161,6 +164,12 @@ class _Reader:
     def finish(self, known_keys: Iterable[str] = ()) -> None:
         unknown = sorted(set(self.data) - self.seen - set(known_keys))
         for name in unknown:
+            # A mistyped required key is one problem, not "missing" plus "unknown".
+            meant = difflib.get_close_matches(name, [m for m in self.missing if m], n=1)
+            if meant and self.missing[meant[0]] in self.problems:
+                self.problems.remove(self.missing.pop(meant[0]))
+                self.fail(name, self.data[name], f"unknown key: did you mean {meant[0]}?")
+                continue
             allowed = ", ".join(sorted(self.seen | set(known_keys)))
             self.fail(name, self.data[name], f"unknown key (allowed keys: {allowed})")
 
