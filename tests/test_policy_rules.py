@@ -164,6 +164,11 @@ def test_docs_and_readme_list_every_rule_with_its_severity(doc: Path) -> None:
         row = next((line for line in rows if line.startswith(f"| `{rule.name}` |")), None)
         assert row is not None, f"{doc.name} has no row for {rule.name}"
         assert f"| {rule.severity} |" in row, rule.name
+    # The counts in the text are the pack's.
+    mandatory = sum(rule.severity == "mandatory" for rule in RULES)
+    counts = re.search(r"(\d+) rules[:\s(]+(\d+) mandatory, (\d+) advisory", " ".join(text.split()))
+    assert counts is not None, f"{doc.name} gives no rule counts"
+    assert counts.groups() == (str(len(RULES)), str(mandatory), str(len(RULES) - mandatory))
 
 
 def test_docs_list_every_rule_source_and_every_skipped_check() -> None:

@@ -102,7 +102,7 @@ def test_a_revision_before_in_process_synthesis_is_refused(
     monkeypatch.setattr(revisions, "_git", git)
     assert preview.main(["--base", "HEAD"]) == preview.EXIT_ERROR
     err = capsys.readouterr().err
-    assert "predates infra/synth.py" in err
+    assert "predates the in-process synthesis" in err
     assert "pick a later base revision" in err
 
 

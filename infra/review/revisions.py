@@ -156,8 +156,8 @@ def synthesize_revisions(
             continue
     else:
         raise DiffError(
-            f"{ref} ({sha[:7]}) predates infra/synth.py, the in-process synthesis: pick a later "
-            "base revision"
+            f"{ref} ({sha[:7]}) predates the in-process synthesis (infra/review/synth.py, "
+            "infra/synth.py before the layout split): pick a later base revision"
         )
     if stacks is None:
         stacks = sorted(set(stack_names()) | set(_base_stacks(sha)))
